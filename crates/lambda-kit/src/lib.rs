@@ -1,0 +1,1 @@
+//! What every Stepwright Lambda shares: object IO, error names, logging, the runtime entry point

@@ -1,0 +1,1 @@
+//! Stepwright Lambda: validate

@@ -1,0 +1,1 @@
+//! The Stepwright MLOps state machines, written with the builder

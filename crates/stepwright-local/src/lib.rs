@@ -1,0 +1,1 @@
+//! Run AWS Step Functions state machines offline: deterministic, mockable, as AWS does

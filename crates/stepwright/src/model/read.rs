@@ -1,0 +1,1138 @@
+//! JSON value → model, collecting every structural problem with its JSON pointer.
+//!
+//! The reader never stops at the first problem: it reads what it can, records a diagnostic for
+//! each unknown field, wrong type or missing required field, and fills gaps with defaults. The
+//! caller discards the result when any diagnostic was recorded.
+
+use serde_json::{Map, Value};
+
+use super::*;
+use crate::diagnostics::{pointer_push, Code, Diagnostic};
+
+/// Every field name ASL knows, to tell "not valid here" from "unknown" and to suggest a fix.
+const ALL_FIELDS: &[&str] = &[
+    "Type",
+    "Comment",
+    "QueryLanguage",
+    "Next",
+    "End",
+    "InputPath",
+    "Parameters",
+    "Arguments",
+    "Result",
+    "ResultSelector",
+    "ResultPath",
+    "OutputPath",
+    "Output",
+    "Assign",
+    "Resource",
+    "Retry",
+    "Catch",
+    "TimeoutSeconds",
+    "TimeoutSecondsPath",
+    "HeartbeatSeconds",
+    "HeartbeatSecondsPath",
+    "Credentials",
+    "Choices",
+    "Default",
+    "Seconds",
+    "Timestamp",
+    "SecondsPath",
+    "TimestampPath",
+    "Error",
+    "ErrorPath",
+    "Cause",
+    "CausePath",
+    "Branches",
+    "ItemsPath",
+    "Items",
+    "ItemReader",
+    "ItemSelector",
+    "ItemBatcher",
+    "ItemProcessor",
+    "Iterator",
+    "MaxConcurrency",
+    "MaxConcurrencyPath",
+    "ToleratedFailureCount",
+    "ToleratedFailureCountPath",
+    "ToleratedFailurePercentage",
+    "ToleratedFailurePercentagePath",
+    "Label",
+    "ResultWriter",
+];
+
+pub(super) fn read_machine(v: &Value, errs: &mut Vec<Diagnostic>) -> Option<StateMachine> {
+    let Some(map) = v.as_object() else {
+        errs.push(
+            Diagnostic::error(
+                Code::SchemaValidationFailed,
+                "",
+                format!("a state machine definition must be a JSON object, found {}", kind(v)),
+            )
+            .with_help(r#"start from {"StartAt": "First", "States": {"First": {"Type": "Pass", "End": true}}}"#),
+        );
+        return None;
+    };
+    let mut o = Obj::new(map, String::new(), errs, "the state machine");
+    let comment = o.string("Comment");
+    let query_language = o.query_language("QueryLanguage");
+    let start_at = o.req_string("StartAt");
+    let timeout_seconds = o.u64("TimeoutSeconds");
+    let version = o.string("Version");
+    let states = o.states("States", true);
+    o.finish(&[]);
+    Some(StateMachine {
+        comment,
+        query_language,
+        start_at,
+        timeout_seconds,
+        version,
+        states,
+    })
+}
+
+fn read_branch(v: &Value, ptr: String, errs: &mut Vec<Diagnostic>, map_state: bool) -> Branch {
+    let Some(map) = v.as_object() else {
+        let what = if map_state {
+            "a Map processor"
+        } else {
+            "a Parallel branch"
+        };
+        errs.push(Diagnostic::error(
+            Code::SchemaValidationFailed,
+            ptr,
+            format!(
+                "{what} must be a JSON object with StartAt and States, found {}",
+                kind(v)
+            ),
+        ));
+        return Branch {
+            comment: None,
+            query_language: None,
+            processor_config: None,
+            start_at: String::new(),
+            states: States::new(),
+        };
+    };
+    let what = if map_state {
+        "a Map processor"
+    } else {
+        "a Parallel branch"
+    };
+    let mut o = Obj::new(map, ptr, errs, what);
+    let comment = o.string("Comment");
+    let query_language = o.query_language("QueryLanguage");
+    let processor_config = if map_state {
+        o.object_with("ProcessorConfig", |o| ProcessorConfig {
+            mode: o.enum_str(
+                "Mode",
+                &[
+                    ("INLINE", ProcessorMode::Inline),
+                    ("DISTRIBUTED", ProcessorMode::Distributed),
+                ],
+            ),
+            execution_type: o.enum_str(
+                "ExecutionType",
+                &[
+                    ("STANDARD", ExecutionType::Standard),
+                    ("EXPRESS", ExecutionType::Express),
+                ],
+            ),
+        })
+    } else {
+        None
+    };
+    let start_at = o.req_string("StartAt");
+    let states = o.states("States", true);
+    o.finish(&[]);
+    Branch {
+        comment,
+        query_language,
+        processor_config,
+        start_at,
+        states,
+    }
+}
+
+fn read_state(v: &Value, ptr: String, errs: &mut Vec<Diagnostic>) -> Option<State> {
+    let Some(map) = v.as_object() else {
+        errs.push(Diagnostic::error(
+            Code::SchemaValidationFailed,
+            ptr,
+            format!("a state must be a JSON object, found {}", kind(v)),
+        ));
+        return None;
+    };
+    let ty = match map.get("Type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(other) => {
+            errs.push(
+                Diagnostic::error(
+                    Code::SchemaValidationFailed,
+                    pointer_push(&ptr, "Type"),
+                    format!("Type must be a string, found {}", kind(other)),
+                )
+                .with_help(TYPES_HELP),
+            );
+            return None;
+        }
+        None => {
+            errs.push(
+                Diagnostic::error(Code::SchemaValidationFailed, ptr, "the state has no Type")
+                    .with_help(TYPES_HELP),
+            );
+            return None;
+        }
+    };
+    let mut o = Obj::new(map, ptr, errs, "");
+    o.used.push("Type");
+    let state = match ty {
+        "Pass" => {
+            o.what = "a Pass state";
+            State::Pass(PassState {
+                common: o.common(),
+                input_path: o.nullable_path("InputPath"),
+                parameters: o.value("Parameters"),
+                result: o.value("Result"),
+                result_path: o.nullable_path("ResultPath"),
+                output_path: o.nullable_path("OutputPath"),
+                output: o.value("Output"),
+                assign: o.object("Assign"),
+                transition: o.transition(),
+            })
+        }
+        "Task" => {
+            o.what = "a Task state";
+            State::Task(TaskState {
+                common: o.common(),
+                resource: o.resource(),
+                input_path: o.nullable_path("InputPath"),
+                parameters: o.value("Parameters"),
+                arguments: o.value("Arguments"),
+                result_selector: o.value("ResultSelector"),
+                result_path: o.nullable_path("ResultPath"),
+                output_path: o.nullable_path("OutputPath"),
+                output: o.value("Output"),
+                assign: o.object("Assign"),
+                retry: o.retry(),
+                catch: o.catch(),
+                timeout_seconds: o.int_or_expr("TimeoutSeconds"),
+                timeout_seconds_path: o.string("TimeoutSecondsPath"),
+                heartbeat_seconds: o.int_or_expr("HeartbeatSeconds"),
+                heartbeat_seconds_path: o.string("HeartbeatSecondsPath"),
+                credentials: o.object("Credentials"),
+                transition: o.transition(),
+            })
+        }
+        "Choice" => {
+            o.what = "a Choice state";
+            let common = o.common();
+            let input_path = o.nullable_path("InputPath");
+            let output_path = o.nullable_path("OutputPath");
+            let choices = o.choices();
+            State::Choice(ChoiceState {
+                common,
+                input_path,
+                output_path,
+                choices,
+                default: o.string("Default"),
+                output: o.value("Output"),
+                assign: o.object("Assign"),
+            })
+        }
+        "Wait" => {
+            o.what = "a Wait state";
+            State::Wait(WaitState {
+                common: o.common(),
+                input_path: o.nullable_path("InputPath"),
+                output_path: o.nullable_path("OutputPath"),
+                seconds: o.int_or_expr("Seconds"),
+                timestamp: o.string("Timestamp"),
+                seconds_path: o.string("SecondsPath"),
+                timestamp_path: o.string("TimestampPath"),
+                output: o.value("Output"),
+                assign: o.object("Assign"),
+                transition: o.transition(),
+            })
+        }
+        "Succeed" => {
+            o.what = "a Succeed state";
+            State::Succeed(SucceedState {
+                common: o.common(),
+                input_path: o.nullable_path("InputPath"),
+                output_path: o.nullable_path("OutputPath"),
+                output: o.value("Output"),
+            })
+        }
+        "Fail" => {
+            o.what = "a Fail state";
+            State::Fail(FailState {
+                common: o.common(),
+                error: o.string("Error"),
+                error_path: o.string("ErrorPath"),
+                cause: o.string("Cause"),
+                cause_path: o.string("CausePath"),
+            })
+        }
+        "Parallel" => {
+            o.what = "a Parallel state";
+            let common = o.common();
+            let input_path = o.nullable_path("InputPath");
+            let parameters = o.value("Parameters");
+            let arguments = o.value("Arguments");
+            let branches = o.branches();
+            State::Parallel(ParallelState {
+                common,
+                input_path,
+                parameters,
+                arguments,
+                branches,
+                result_selector: o.value("ResultSelector"),
+                result_path: o.nullable_path("ResultPath"),
+                output_path: o.nullable_path("OutputPath"),
+                output: o.value("Output"),
+                assign: o.object("Assign"),
+                retry: o.retry(),
+                catch: o.catch(),
+                transition: o.transition(),
+            })
+        }
+        "Map" => {
+            o.what = "a Map state";
+            State::Map(MapState {
+                common: o.common(),
+                input_path: o.nullable_path("InputPath"),
+                items_path: o.string("ItemsPath"),
+                items: o.value("Items"),
+                item_reader: o.item_reader(),
+                item_selector: o.value("ItemSelector"),
+                parameters: o.value("Parameters"),
+                item_batcher: o.object_with("ItemBatcher", |o| ItemBatcher {
+                    max_items_per_batch: o.int_or_expr("MaxItemsPerBatch"),
+                    max_items_per_batch_path: o.string("MaxItemsPerBatchPath"),
+                    max_input_bytes_per_batch: o.int_or_expr("MaxInputBytesPerBatch"),
+                    max_input_bytes_per_batch_path: o.string("MaxInputBytesPerBatchPath"),
+                    batch_input: o.value("BatchInput"),
+                }),
+                item_processor: o.processor("ItemProcessor"),
+                iterator: o.processor("Iterator"),
+                max_concurrency: o.int_or_expr("MaxConcurrency"),
+                max_concurrency_path: o.string("MaxConcurrencyPath"),
+                tolerated_failure_count: o.int_or_expr("ToleratedFailureCount"),
+                tolerated_failure_count_path: o.string("ToleratedFailureCountPath"),
+                tolerated_failure_percentage: o.number_or_expr("ToleratedFailurePercentage"),
+                tolerated_failure_percentage_path: o.string("ToleratedFailurePercentagePath"),
+                label: o.string("Label"),
+                result_writer: o.object_with("ResultWriter", |o| ResultWriter {
+                    resource: o.string("Resource"),
+                    parameters: o.value("Parameters"),
+                    arguments: o.value("Arguments"),
+                    writer_config: o.object_with("WriterConfig", |o| WriterConfig {
+                        output_type: o.string("OutputType"),
+                        transformation: o.string("Transformation"),
+                    }),
+                }),
+                result_selector: o.value("ResultSelector"),
+                result_path: o.nullable_path("ResultPath"),
+                output_path: o.nullable_path("OutputPath"),
+                output: o.value("Output"),
+                assign: o.object("Assign"),
+                retry: o.retry(),
+                catch: o.catch(),
+                transition: o.transition(),
+            })
+        }
+        other => {
+            let ptr = pointer_push(&o.ptr, "Type");
+            let mut d = Diagnostic::error(
+                Code::SchemaValidationFailed,
+                ptr,
+                format!("unknown state Type \"{other}\""),
+            );
+            d = match suggest(other, TYPES) {
+                Some(s) => d.with_help(format!("did you mean \"{s}\"? {TYPES_HELP}")),
+                None => d.with_help(TYPES_HELP),
+            };
+            o.errs.push(d);
+            return None;
+        }
+    };
+    o.finish(&[]);
+    Some(state)
+}
+
+const TYPES: &[&str] = &[
+    "Pass", "Task", "Choice", "Wait", "Succeed", "Fail", "Parallel", "Map",
+];
+const TYPES_HELP: &str = "Type is one of Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map";
+
+/// A JSON object being read: tracks which keys were consumed so that the rest are reported.
+struct Obj<'a, 'e> {
+    map: &'a Map<String, Value>,
+    ptr: String,
+    errs: &'e mut Vec<Diagnostic>,
+    used: Vec<&'static str>,
+    what: &'static str,
+}
+
+impl<'a, 'e> Obj<'a, 'e> {
+    fn new(
+        map: &'a Map<String, Value>,
+        ptr: String,
+        errs: &'e mut Vec<Diagnostic>,
+        what: &'static str,
+    ) -> Self {
+        Obj {
+            map,
+            ptr,
+            errs,
+            used: Vec::with_capacity(map.len()),
+            what,
+        }
+    }
+
+    fn at(&self, key: &str) -> String {
+        pointer_push(&self.ptr, key)
+    }
+
+    fn get(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.used.push(key);
+        self.map.get(key)
+    }
+
+    fn type_error(&mut self, key: &str, expected: &str, found: &Value) {
+        let d = Diagnostic::error(
+            Code::SchemaValidationFailed,
+            self.at(key),
+            format!("{key} must be {expected}, found {}", kind(found)),
+        );
+        self.errs.push(d);
+    }
+
+    fn string(&mut self, key: &'static str) -> Option<String> {
+        match self.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            other => {
+                self.type_error(key, "a string", other);
+                None
+            }
+        }
+    }
+
+    fn req_string(&mut self, key: &'static str) -> String {
+        if !self.map.contains_key(key) {
+            self.used.push(key);
+            let what = if self.what.is_empty() {
+                "this object"
+            } else {
+                self.what
+            };
+            self.errs.push(
+                Diagnostic::error(
+                    Code::SchemaValidationFailed,
+                    self.ptr.clone(),
+                    format!("{what} has no {key}, which is required"),
+                )
+                .with_help(format!("add \"{key}\"")),
+            );
+            return String::new();
+        }
+        self.string(key).unwrap_or_default()
+    }
+
+    /// A Task `Resource`: a string, or a CloudFormation intrinsic object (`Ref`, `Fn::*`).
+    fn resource(&mut self) -> Resource {
+        match self.map.get("Resource") {
+            Some(Value::Object(m))
+                if m.len() == 1 && m.keys().all(|k| k == "Ref" || k.starts_with("Fn::")) =>
+            {
+                self.used.push("Resource");
+                Resource::Cfn(m.clone())
+            }
+            Some(Value::Object(_)) => {
+                self.used.push("Resource");
+                self.errs.push(
+                    Diagnostic::error(
+                        Code::SchemaValidationFailed,
+                        self.at("Resource"),
+                        "Resource must be an ARN string (or a CloudFormation Ref / Fn:: intrinsic)",
+                    )
+                    .with_help("for example \"arn:aws:states:::lambda:invoke\""),
+                );
+                Resource::default()
+            }
+            _ => Resource::Arn(self.req_string("Resource")),
+        }
+    }
+
+    fn bool(&mut self, key: &'static str) -> Option<bool> {
+        match self.get(key)? {
+            Value::Bool(b) => Some(*b),
+            other => {
+                self.type_error(key, "true or false", other);
+                None
+            }
+        }
+    }
+
+    fn u64(&mut self, key: &'static str) -> Option<u64> {
+        let v = self.get(key)?;
+        match v {
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    Some(u)
+                } else if n.as_i64().is_some() {
+                    self.errs.push(Diagnostic::error(
+                        Code::OutOfRange,
+                        self.at(key),
+                        format!("{key} must not be negative, found {n}"),
+                    ));
+                    None
+                } else {
+                    self.type_error(key, "an integer", v);
+                    None
+                }
+            }
+            other => {
+                self.type_error(key, "an integer", other);
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, key: &'static str) -> Option<serde_json::Number> {
+        match self.get(key)? {
+            Value::Number(n) => Some(n.clone()),
+            other => {
+                self.type_error(key, "a number", other);
+                None
+            }
+        }
+    }
+
+    fn int_or_expr(&mut self, key: &'static str) -> Option<IntOrExpr> {
+        let v = self.get(key)?;
+        match v {
+            Value::String(s) => Some(IntOrExpr::Expr(s.clone())),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    Some(IntOrExpr::Int(u))
+                } else if n.as_i64().is_some() {
+                    self.errs.push(Diagnostic::error(
+                        Code::OutOfRange,
+                        self.at(key),
+                        format!("{key} must not be negative, found {n}"),
+                    ));
+                    None
+                } else {
+                    self.type_error(key, "an integer", v);
+                    None
+                }
+            }
+            other => {
+                self.type_error(key, "an integer (or a JSONata expression)", other);
+                None
+            }
+        }
+    }
+
+    fn number_or_expr(&mut self, key: &'static str) -> Option<NumberOrExpr> {
+        match self.get(key)? {
+            Value::String(s) => Some(NumberOrExpr::Expr(s.clone())),
+            Value::Number(n) => Some(NumberOrExpr::Number(n.clone())),
+            other => {
+                self.type_error(key, "a number (or a JSONata expression)", other);
+                None
+            }
+        }
+    }
+
+    fn value(&mut self, key: &'static str) -> Option<Value> {
+        self.get(key).cloned()
+    }
+
+    fn object(&mut self, key: &'static str) -> Option<Object> {
+        match self.get(key)? {
+            Value::Object(m) => Some(m.clone()),
+            other => {
+                self.type_error(key, "a JSON object", other);
+                None
+            }
+        }
+    }
+
+    fn nullable_path(&mut self, key: &'static str) -> NullablePath {
+        match self.get(key)? {
+            Value::Null => Some(None),
+            Value::String(s) => Some(Some(s.clone())),
+            other => {
+                self.type_error(key, "a path string or null", other);
+                None
+            }
+        }
+    }
+
+    fn query_language(&mut self, key: &'static str) -> Option<QueryLanguage> {
+        self.enum_str(
+            key,
+            &[
+                ("JSONPath", QueryLanguage::JsonPath),
+                ("JSONata", QueryLanguage::Jsonata),
+            ],
+        )
+    }
+
+    fn enum_str<T: Copy>(&mut self, key: &'static str, allowed: &[(&str, T)]) -> Option<T> {
+        let v = self.get(key)?;
+        let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
+        match v {
+            Value::String(s) => {
+                if let Some((_, t)) = allowed.iter().find(|(n, _)| n == s) {
+                    return Some(*t);
+                }
+                let mut d = Diagnostic::error(
+                    Code::SchemaValidationFailed,
+                    self.at(key),
+                    format!("{key} must be one of {}, found \"{s}\"", names.join(", ")),
+                );
+                if let Some(sug) = suggest(s, &names) {
+                    d = d.with_help(format!("did you mean \"{sug}\"?"));
+                }
+                self.errs.push(d);
+                None
+            }
+            other => {
+                self.type_error(key, &format!("one of {}", names.join(", ")), other);
+                None
+            }
+        }
+    }
+
+    fn common(&mut self) -> Common {
+        Common {
+            comment: self.string("Comment"),
+            query_language: self.query_language("QueryLanguage"),
+        }
+    }
+
+    fn transition(&mut self) -> Transition {
+        Transition {
+            next: self.string("Next"),
+            end: self.bool("End"),
+        }
+    }
+
+    fn object_with<T>(
+        &mut self,
+        key: &'static str,
+        f: impl FnOnce(&mut Obj<'a, '_>) -> T,
+    ) -> Option<T> {
+        let v = self.get(key)?;
+        let Value::Object(m) = v else {
+            self.type_error(key, "a JSON object", v);
+            return None;
+        };
+        let ptr = self.at(key);
+        let mut inner = Obj::new(m, ptr, self.errs, "");
+        let t = f(&mut inner);
+        inner.finish(&[]);
+        Some(t)
+    }
+
+    fn states(&mut self, key: &'static str, required: bool) -> States {
+        let mut out = States::new();
+        let Some(v) = self.get(key) else {
+            if required {
+                let what = if self.what.is_empty() {
+                    "this object"
+                } else {
+                    self.what
+                };
+                self.errs.push(
+                    Diagnostic::error(
+                        Code::SchemaValidationFailed,
+                        self.ptr.clone(),
+                        format!("{what} has no {key}, which is required"),
+                    )
+                    .with_help("add \"States\": { \"Name\": { \"Type\": ... } }"),
+                );
+            }
+            return out;
+        };
+        let Value::Object(m) = v else {
+            self.type_error(key, "a JSON object of states by name", v);
+            return out;
+        };
+        let base = self.at(key);
+        for (name, sv) in m {
+            if let Some(s) = read_state(sv, pointer_push(&base, name), self.errs) {
+                out.insert(name.clone(), s);
+            }
+        }
+        out
+    }
+
+    fn branches(&mut self) -> Vec<Branch> {
+        let Some(v) = self.get("Branches") else {
+            self.errs.push(
+                Diagnostic::error(
+                    Code::SchemaValidationFailed,
+                    self.ptr.clone(),
+                    "a Parallel state has no Branches, which is required",
+                )
+                .with_help("add \"Branches\": [ { \"StartAt\": ..., \"States\": { ... } } ]"),
+            );
+            return Vec::new();
+        };
+        let Value::Array(items) = v else {
+            self.type_error("Branches", "an array of branches", v);
+            return Vec::new();
+        };
+        let base = self.at("Branches");
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, b)| read_branch(b, format!("{base}/{i}"), self.errs, false))
+            .collect()
+    }
+
+    fn processor(&mut self, key: &'static str) -> Option<Branch> {
+        let v = self.get(key)?;
+        let ptr = self.at(key);
+        Some(read_branch(v, ptr, self.errs, true))
+    }
+
+    fn item_reader(&mut self) -> Option<ItemReader> {
+        self.object_with("ItemReader", |o| ItemReader {
+            resource: o.req_string("Resource"),
+            reader_config: o.object_with("ReaderConfig", |o| ReaderConfig {
+                input_type: o.string("InputType"),
+                csv_header_location: o.string("CSVHeaderLocation"),
+                csv_headers: o.string_array("CSVHeaders"),
+                csv_delimiter: o.string("CSVDelimiter"),
+                manifest_type: o.string("ManifestType"),
+                max_items: o.int_or_expr("MaxItems"),
+                max_items_path: o.string("MaxItemsPath"),
+            }),
+            parameters: o.value("Parameters"),
+            arguments: o.value("Arguments"),
+        })
+    }
+
+    fn string_array(&mut self, key: &'static str) -> Option<Vec<String>> {
+        let v = self.get(key)?;
+        let Value::Array(items) = v else {
+            self.type_error(key, "an array of strings", v);
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for (i, it) in items.iter().enumerate() {
+            match it {
+                Value::String(s) => out.push(s.clone()),
+                other => self.errs.push(Diagnostic::error(
+                    Code::SchemaValidationFailed,
+                    format!("{}/{i}", self.at(key)),
+                    format!("{key} must hold strings only, found {}", kind(other)),
+                )),
+            }
+        }
+        Some(out)
+    }
+
+    fn error_equals(&mut self) -> Vec<String> {
+        if !self.map.contains_key("ErrorEquals") {
+            self.used.push("ErrorEquals");
+            self.errs.push(
+                Diagnostic::error(
+                    Code::SchemaValidationFailed,
+                    self.ptr.clone(),
+                    format!("{} has no ErrorEquals, which is required", self.what),
+                )
+                .with_help("add \"ErrorEquals\": [\"States.ALL\"] or the error names to match"),
+            );
+            return Vec::new();
+        }
+        self.string_array("ErrorEquals").unwrap_or_default()
+    }
+
+    fn list<T>(
+        &mut self,
+        key: &'static str,
+        what: &'static str,
+        f: impl Fn(&mut Obj<'a, '_>) -> T,
+    ) -> Option<Vec<T>> {
+        let v = self.get(key)?;
+        let Value::Array(items) = v else {
+            self.type_error(key, "an array", v);
+            return None;
+        };
+        let base = self.at(key);
+        let mut out = Vec::with_capacity(items.len());
+        for (i, it) in items.iter().enumerate() {
+            let ptr = format!("{base}/{i}");
+            let Value::Object(m) = it else {
+                self.errs.push(Diagnostic::error(
+                    Code::SchemaValidationFailed,
+                    ptr,
+                    format!("each {what} must be a JSON object, found {}", kind(it)),
+                ));
+                continue;
+            };
+            let mut o = Obj::new(m, ptr, self.errs, what);
+            out.push(f(&mut o));
+            o.finish(&[]);
+        }
+        Some(out)
+    }
+
+    fn retry(&mut self) -> Option<Vec<Retrier>> {
+        self.list("Retry", "a retrier", |o| Retrier {
+            comment: o.string("Comment"),
+            error_equals: o.error_equals(),
+            interval_seconds: o.u64("IntervalSeconds"),
+            max_attempts: o.u64("MaxAttempts"),
+            backoff_rate: o.number("BackoffRate"),
+            max_delay_seconds: o.u64("MaxDelaySeconds"),
+            jitter_strategy: o.enum_str(
+                "JitterStrategy",
+                &[
+                    ("FULL", JitterStrategy::Full),
+                    ("NONE", JitterStrategy::None),
+                ],
+            ),
+        })
+    }
+
+    fn catch(&mut self) -> Option<Vec<Catcher>> {
+        self.list("Catch", "a catcher", |o| Catcher {
+            comment: o.string("Comment"),
+            error_equals: o.error_equals(),
+            next: o.req_string("Next"),
+            result_path: o.nullable_path("ResultPath"),
+            output: o.value("Output"),
+            assign: o.object("Assign"),
+        })
+    }
+
+    fn choices(&mut self) -> Vec<ChoiceRule> {
+        if !self.map.contains_key("Choices") {
+            self.used.push("Choices");
+            self.errs.push(
+                Diagnostic::error(
+                    Code::SchemaValidationFailed,
+                    self.ptr.clone(),
+                    "a Choice state has no Choices, which is required",
+                )
+                .with_help("add \"Choices\": [ { <condition>, \"Next\": ... } ]"),
+            );
+            return Vec::new();
+        }
+        self.list("Choices", "a choice rule", |o| {
+            let comment = o.string("Comment");
+            let condition = o.condition(true);
+            ChoiceRule {
+                comment,
+                condition,
+                next: o.req_string("Next"),
+                output: o.value("Output"),
+                assign: o.object("Assign"),
+            }
+        })
+        .unwrap_or_default()
+    }
+
+    fn nested(&mut self, v: &'a Value, ptr: String) -> NestedCondition {
+        let Value::Object(m) = v else {
+            self.errs.push(Diagnostic::error(
+                Code::SchemaValidationFailed,
+                ptr,
+                format!(
+                    "a nested choice rule must be a JSON object, found {}",
+                    kind(v)
+                ),
+            ));
+            return NestedCondition {
+                comment: None,
+                condition: Condition::And(Vec::new()),
+            };
+        };
+        let mut o = Obj::new(m, ptr, self.errs, "a nested choice rule");
+        let comment = o.string("Comment");
+        let condition = o.condition(false);
+        o.finish(&[]);
+        NestedCondition { comment, condition }
+    }
+
+    /// Reads the boolean expression of a choice rule (And/Or/Not, Variable + operator, Condition).
+    fn condition(&mut self, top: bool) -> Condition {
+        let keys: Vec<&str> = ["And", "Or", "Not", "Variable", "Condition"]
+            .into_iter()
+            .filter(|k| self.map.contains_key(*k))
+            .collect();
+        let ops: Vec<(&'a String, Operator)> = self
+            .map
+            .keys()
+            .filter_map(|k| Operator::from_name(k).map(|op| (k, op)))
+            .collect();
+        for (k, _) in &ops {
+            // Mark operator keys as used; they are checked below.
+            if let Some(op) = Operator::from_name(k) {
+                self.used.push(op.as_str());
+            }
+        }
+        if keys.len() > 1 {
+            self.errs.push(
+                Diagnostic::error(
+                    Code::SchemaValidationFailed,
+                    self.ptr.clone(),
+                    format!(
+                        "a choice rule has exactly one of And, Or, Not, Variable or Condition; this one has {}",
+                        keys.join(" and ")
+                    ),
+                )
+                .with_help("split it into separate rules, or combine them with And/Or"),
+            );
+        }
+        let first = keys.first().copied();
+        let dummy = Condition::And(Vec::new());
+        match first {
+            Some("And") | Some("Or") => {
+                let key = if first == Some("And") { "And" } else { "Or" };
+                let v = self.get(key).expect("checked");
+                if let Some(op) = ops.first() {
+                    self.stray_operator(op.0);
+                }
+                let Value::Array(items) = v else {
+                    self.type_error(key, "an array of choice rules", v);
+                    return dummy;
+                };
+                if items.is_empty() {
+                    self.errs.push(Diagnostic::error(
+                        Code::SchemaValidationFailed,
+                        self.at(key),
+                        format!("{key} must hold at least one rule"),
+                    ));
+                }
+                let base = self.at(key);
+                let rules = items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, it)| self.nested(it, format!("{base}/{i}")))
+                    .collect();
+                if key == "And" {
+                    Condition::And(rules)
+                } else {
+                    Condition::Or(rules)
+                }
+            }
+            Some("Not") => {
+                let v = self.get("Not").expect("checked");
+                if let Some(op) = ops.first() {
+                    self.stray_operator(op.0);
+                }
+                let ptr = self.at("Not");
+                Condition::Not(Box::new(self.nested(v, ptr)))
+            }
+            Some("Variable") => {
+                let variable = self.string("Variable").unwrap_or_default();
+                match ops.as_slice() {
+                    [] => {
+                        self.errs.push(
+                            Diagnostic::error(
+                                Code::SchemaValidationFailed,
+                                self.ptr.clone(),
+                                "a choice rule with Variable needs a comparison operator",
+                            )
+                            .with_help(
+                                "add one of StringEquals, NumericGreaterThan, BooleanEquals, IsPresent, ... ",
+                            ),
+                        );
+                        dummy
+                    }
+                    [(name, op)] => {
+                        let value = self.map[name.as_str()].clone();
+                        self.check_operand(name, *op, &value);
+                        Condition::Compare {
+                            variable,
+                            operator: *op,
+                            value,
+                        }
+                    }
+                    many => {
+                        let names: Vec<&str> = many.iter().map(|(n, _)| n.as_str()).collect();
+                        self.errs.push(
+                            Diagnostic::error(
+                                Code::SchemaValidationFailed,
+                                self.ptr.clone(),
+                                format!(
+                                    "a choice rule has exactly one comparison operator; this one has {}",
+                                    names.join(", ")
+                                ),
+                            )
+                            .with_help("combine several comparisons with And"),
+                        );
+                        dummy
+                    }
+                }
+            }
+            Some("Condition") => {
+                let v = self.get("Condition").expect("checked");
+                if let Some(op) = ops.first() {
+                    self.stray_operator(op.0);
+                }
+                match v {
+                    Value::String(_) | Value::Bool(_) => Condition::Jsonata(v.clone()),
+                    other => {
+                        self.type_error(
+                            "Condition",
+                            "a JSONata expression string or a boolean",
+                            other,
+                        );
+                        dummy
+                    }
+                }
+            }
+            _ => {
+                let help = if top {
+                    "a rule is {\"Variable\": \"$.x\", \"StringEquals\": \"a\", \"Next\": ...} (JSONPath) or {\"Condition\": \"{% ... %}\", \"Next\": ...} (JSONata)"
+                } else {
+                    "a nested rule is {\"Variable\": \"$.x\", \"NumericLessThan\": 1} or And/Or/Not"
+                };
+                let msg = match ops.first() {
+                    Some((name, _)) => format!("{name} needs a Variable to compare"),
+                    None => {
+                        "the choice rule has no condition (And, Or, Not, Variable or Condition)"
+                            .to_string()
+                    }
+                };
+                self.errs.push(
+                    Diagnostic::error(Code::SchemaValidationFailed, self.ptr.clone(), msg)
+                        .with_help(help),
+                );
+                dummy
+            }
+        }
+    }
+
+    fn stray_operator(&mut self, name: &str) {
+        self.errs.push(Diagnostic::error(
+            Code::SchemaValidationFailed,
+            self.at(name),
+            format!("{name} is only valid next to a Variable"),
+        ));
+    }
+
+    fn check_operand(&mut self, name: &str, op: Operator, v: &Value) {
+        let ok = match op.operand() {
+            OperandKind::String
+            | OperandKind::Pattern
+            | OperandKind::Timestamp
+            | OperandKind::Path => v.is_string(),
+            OperandKind::Number => v.is_number(),
+            OperandKind::Boolean => v.is_boolean(),
+        };
+        if !ok {
+            let expected = match op.operand() {
+                OperandKind::String => "a string",
+                OperandKind::Pattern => "a string pattern",
+                OperandKind::Timestamp => "an ISO 8601 timestamp string",
+                OperandKind::Path => "a path string",
+                OperandKind::Number => "a number",
+                OperandKind::Boolean => "true or false",
+            };
+            let d = Diagnostic::error(
+                Code::SchemaValidationFailed,
+                self.at(name),
+                format!("{name} must be {expected}, found {}", kind(v)),
+            );
+            self.errs.push(d);
+        }
+    }
+
+    /// Reports every key that was not read. `extra` are keys that are allowed but ignored.
+    fn finish(self, extra: &[&str]) {
+        for key in self.map.keys() {
+            if self.used.iter().any(|u| u == key) || extra.contains(&key.as_str()) {
+                continue;
+            }
+            let what = if self.what.is_empty() {
+                "this object"
+            } else {
+                self.what
+            };
+            let mut d = Diagnostic::error(
+                Code::SchemaValidationFailed,
+                pointer_push(&self.ptr, key),
+                if ALL_FIELDS.contains(&key.as_str()) {
+                    format!("{key} is not a field of {what}")
+                } else {
+                    format!("unknown field {key} in {what}")
+                },
+            );
+            let known: Vec<&str> = self.used.to_vec();
+            if let Some(s) = suggest(key, &known) {
+                d = d.with_help(format!("did you mean \"{s}\"?"));
+            } else {
+                d = d.with_help(format!("{what} has the fields {}", known.join(", ")));
+            }
+            self.errs.push(d);
+        }
+    }
+}
+
+/// The JSON type of a value, for messages.
+pub(crate) fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The candidate closest to `word` by edit distance, when it is close enough to be a likely typo.
+pub(crate) fn suggest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+    let lw = word.to_ascii_lowercase();
+    let mut best: Option<(usize, &str)> = None;
+    for &c in candidates {
+        let d = levenshtein(&lw, &c.to_ascii_lowercase());
+        if best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    let (d, c) = best?;
+    let limit = (word.chars().count().max(3) / 3).max(1);
+    (d <= limit).then_some(c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggest_finds_typos() {
+        assert_eq!(suggest("Nxt", &["Next", "End"]), Some("Next"));
+        assert_eq!(
+            suggest("ResultPth", &["ResultPath", "OutputPath"]),
+            Some("ResultPath")
+        );
+        assert_eq!(suggest("Banana", &["Next", "End"]), None);
+    }
+}
