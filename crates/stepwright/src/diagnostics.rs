@@ -63,6 +63,8 @@ pub enum Code {
     InvalidResource,
     /// An integration does not support the requested pattern (`.sync`, `.waitForTaskToken`).
     UnsupportedIntegrationPattern,
+    /// A `.waitForTaskToken` task does not pass the task token in its payload.
+    MissingTaskToken,
     /// A Choice state has no rule that can match and no Default (warning).
     NoDefault,
     /// The document exceeds a size limit (for example an inline IAM policy over 10,240 bytes).
@@ -93,6 +95,7 @@ impl Code {
             Code::InvalidSubstitution => "INVALID_DEFINITION_SUBSTITUTION",
             Code::InvalidResource => "INVALID_RESOURCE",
             Code::UnsupportedIntegrationPattern => "UNSUPPORTED_INTEGRATION_PATTERN",
+            Code::MissingTaskToken => "MISSING_TASK_TOKEN",
             Code::NoDefault => "CHOICE_WITHOUT_DEFAULT",
             Code::SizeLimitExceeded => "SIZE_LIMIT_EXCEEDED",
         }

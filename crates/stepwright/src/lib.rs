@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod diagnostics;
+pub mod integrations;
 pub mod model;
 
 pub use diagnostics::{Code, Diagnostic, ParseError, Severity};
