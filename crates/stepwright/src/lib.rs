@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod builder;
 pub mod diagnostics;
 pub mod integrations;
 pub mod model;
