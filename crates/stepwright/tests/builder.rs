@@ -760,3 +760,25 @@ fn build_error_display_lists_every_problem() {
     assert!(err.has(Code::MissingTransitionTarget));
     assert!(!err.has(Code::UnreachableState));
 }
+
+#[test]
+fn typed_integrations_are_task_bodies() {
+    use stepwright::integrations::{sagemaker::CreateEndpoint, Input};
+    let m = build(
+        StateMachine::builder().start(
+            Task::new(
+                "Deploy",
+                CreateEndpoint::new("churn", Input::path("$.config")),
+            )
+            .result_path("$.endpoint")
+            .next(Succeed::new("Done")),
+        ),
+    );
+    let v = m.to_value();
+    assert_eq!(
+        v["States"]["Deploy"]["Resource"],
+        json!("arn:aws:states:::sagemaker:createEndpoint")
+    );
+    assert_eq!(v["States"]["Deploy"]["Next"], json!("Done"));
+    round_trips(&m);
+}
