@@ -21,6 +21,7 @@ pub mod builder;
 pub mod diagnostics;
 pub mod integrations;
 pub mod model;
+pub mod render;
 
 pub use diagnostics::{Code, Diagnostic, ParseError, Severity};
 pub use model::*;
