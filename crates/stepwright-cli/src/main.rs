@@ -1,6 +1,26 @@
 //! The `stepwright` command.
 
+mod render;
+
+use clap::{Parser, Subcommand};
+
+/// Stepwright: AWS Step Functions state machines in Rust.
+#[derive(Debug, Parser)]
+#[command(name = "stepwright", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Draw a state machine as a Mermaid flowchart or a Graphviz digraph.
+    Render(render::Args),
+}
+
 fn main() {
-    eprintln!("stepwright: the CLI is being built; see README.md");
-    std::process::exit(2);
+    let code = match Cli::parse().command {
+        Command::Render(args) => render::run(args),
+    };
+    std::process::exit(code);
 }
