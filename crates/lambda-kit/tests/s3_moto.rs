@@ -1,0 +1,185 @@
+//! Object IO against S3 (a moto server started per test).
+
+use std::io::{Read, Write};
+
+use lambda_kit::testing::MotoServer;
+use lambda_kit::{ObjectError, ObjectStore, ObjectUrl, MIN_PART_SIZE};
+use tokio::io::AsyncReadExt;
+
+async fn setup(bucket: &str) -> (MotoServer, ObjectStore, aws_sdk_s3::Client) {
+    let moto = MotoServer::start().expect("moto server");
+    let s3 = moto.create_bucket(bucket).await;
+    let store = moto.object_store().await.with_part_size(MIN_PART_SIZE);
+    (moto, store, s3)
+}
+
+async fn keys(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+    let out = s3.list_objects_v2().bucket(bucket).send().await.unwrap();
+    out.contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect()
+}
+
+async fn open_uploads(s3: &aws_sdk_s3::Client, bucket: &str) -> usize {
+    s3.list_multipart_uploads()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap()
+        .uploads()
+        .len()
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_and_multipart_objects_round_trip() {
+    let (_moto, store, s3) = setup("data").await;
+
+    let small = ObjectUrl::s3("data", "in/small.csv");
+    let meta = store.put(&small, "a,b\n1,2\n").await.unwrap();
+    assert_eq!(meta.size, 8);
+    assert!(
+        meta.etag.as_deref().is_some_and(|e| !e.contains('"')),
+        "{meta:?}"
+    );
+    assert_eq!(store.get(&small).await.unwrap().as_ref(), b"a,b\n1,2\n");
+    let head = store.head(&small).await.unwrap();
+    assert_eq!((head.size, head.etag.clone()), (8, meta.etag.clone()));
+
+    // 2 full parts + a tail, written in odd-sized chunks
+    let data = pattern(2 * MIN_PART_SIZE + 12_345);
+    let big = ObjectUrl::s3("data", "out/big.bin");
+    let mut w = store.create(&big).await.unwrap();
+    for chunk in data.chunks(1_000_003) {
+        w.write(chunk).await.unwrap();
+    }
+    assert!(
+        !keys(&s3, "data").await.contains(&"out/big.bin".to_owned()),
+        "visible before finish"
+    );
+    let meta = w.finish().await.unwrap();
+    assert_eq!(meta.size, data.len() as u64);
+    assert!(
+        meta.etag.as_deref().is_some_and(|e| e.ends_with("-3")),
+        "multipart etag: {meta:?}"
+    );
+
+    let mut back = Vec::new();
+    store
+        .open(&big)
+        .await
+        .unwrap()
+        .read_to_end(&mut back)
+        .await
+        .unwrap();
+    assert!(
+        back == data,
+        "multipart object differs ({} vs {} bytes)",
+        back.len(),
+        data.len()
+    );
+    assert_eq!(open_uploads(&s3, "data").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unfinished_writes_leave_nothing() {
+    let (_moto, store, s3) = setup("data").await;
+    let url = ObjectUrl::s3("data", "out/aborted.bin");
+
+    // aborted after a part was uploaded
+    let mut w = store.create(&url).await.unwrap();
+    w.write(&pattern(MIN_PART_SIZE + 10)).await.unwrap();
+    assert_eq!(open_uploads(&s3, "data").await, 1);
+    w.abort().await.unwrap();
+    assert_eq!(open_uploads(&s3, "data").await, 0);
+
+    // dropped after a part was uploaded: aborted in the background
+    let mut w = store.create(&url).await.unwrap();
+    w.write(&pattern(MIN_PART_SIZE + 10)).await.unwrap();
+    drop(w);
+    let mut left = 1;
+    for _ in 0..100 {
+        left = open_uploads(&s3, "data").await;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(left, 0, "the dropped upload was not aborted");
+
+    // dropped before the first part: nothing was ever sent
+    let mut w = store.create(&url).await.unwrap();
+    w.write(b"small").await.unwrap();
+    drop(w);
+    assert!(keys(&s3, "data").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_objects_and_buckets_are_named_errors() {
+    let (_moto, store, _s3) = setup("data").await;
+    let url = ObjectUrl::s3("data", "no/such/key.csv");
+    for err in [
+        store.open(&url).await.unwrap_err(),
+        store.get(&url).await.unwrap_err(),
+        store.head(&url).await.unwrap_err(),
+    ] {
+        assert!(matches!(err, ObjectError::NotFound { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("s3://data/no/such/key.csv"),
+            "{err}"
+        );
+    }
+    let err = store
+        .open(&ObjectUrl::s3("nobucket", "k"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ObjectError::NotFound { .. }), "{err:?}");
+    let err = store
+        .put(&ObjectUrl::s3("nobucket", "k"), "x")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("s3://nobucket/k"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_bridge_reads_and_writes_s3() {
+    let (_moto, store, s3) = setup("data").await;
+    let input = ObjectUrl::s3("data", "in.txt");
+    let output = ObjectUrl::s3("data", "out.txt");
+    let dropped = ObjectUrl::s3("data", "dropped.txt");
+    let data = pattern(MIN_PART_SIZE + 777);
+    store.put(&input, data.clone()).await.unwrap();
+
+    let bs = store.blocking().unwrap();
+    let (i, o, d) = (input.clone(), output.clone(), dropped.clone());
+    let n = tokio::task::spawn_blocking(move || {
+        let mut r = bs.open(&i).unwrap();
+        let mut w = bs.create(&o).unwrap();
+        let mut buf = vec![0; 64 * 1024];
+        let mut total = 0;
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            w.write_all(&buf[..n]).unwrap();
+            total += n;
+        }
+        w.finish().unwrap();
+        let mut w = bs.create(&d).unwrap();
+        w.write_all(b"never published").unwrap();
+        drop(w);
+        let err = bs.open(&ObjectUrl::s3("data", "missing")).unwrap_err();
+        assert!(matches!(err, ObjectError::NotFound { .. }));
+        total
+    })
+    .await
+    .unwrap();
+    assert_eq!(n, data.len());
+    assert!(store.get(&output).await.unwrap().as_ref() == data.as_slice());
+    assert!(!keys(&s3, "data").await.contains(&"dropped.txt".to_owned()));
+}
