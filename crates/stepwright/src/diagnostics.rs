@@ -65,6 +65,8 @@ pub enum Code {
     UnsupportedIntegrationPattern,
     /// A `.waitForTaskToken` task does not pass the task token in its payload.
     MissingTaskToken,
+    /// The IAM generator does not know the permissions a task needs (warning).
+    IamUnknownIntegration,
     /// A Choice state has no rule that can match and no Default (warning).
     NoDefault,
     /// The document exceeds a size limit (for example an inline IAM policy over 10,240 bytes).
@@ -96,6 +98,7 @@ impl Code {
             Code::InvalidResource => "INVALID_RESOURCE",
             Code::UnsupportedIntegrationPattern => "UNSUPPORTED_INTEGRATION_PATTERN",
             Code::MissingTaskToken => "MISSING_TASK_TOKEN",
+            Code::IamUnknownIntegration => "IAM_UNKNOWN_INTEGRATION",
             Code::NoDefault => "CHOICE_WITHOUT_DEFAULT",
             Code::SizeLimitExceeded => "SIZE_LIMIT_EXCEEDED",
         }

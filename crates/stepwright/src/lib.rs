@@ -19,6 +19,7 @@
 
 pub mod builder;
 pub mod diagnostics;
+pub mod iam;
 pub mod integrations;
 pub mod model;
 pub mod render;
