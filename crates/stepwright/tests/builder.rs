@@ -782,3 +782,30 @@ fn typed_integrations_are_task_bodies() {
     assert_eq!(v["States"]["Deploy"]["Next"], json!("Done"));
     round_trips(&m);
 }
+
+/// The README's builder example is the doc test "The README example" of `stepwright::builder`
+/// (which compiles and runs it); this keeps the two texts identical.
+#[test]
+fn readme_example_matches_the_doc_test() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let docs = std::fs::read_to_string(root.join("crates/stepwright/src/builder/mod.rs")).unwrap();
+    let start = readme
+        .find("## The builder in 30 seconds\n\n```rust\n")
+        .expect("README has the builder section");
+    let code = &readme[start..];
+    let code = &code[code.find("```rust\n").unwrap() + 8..];
+    let code = &code[..code.find("```").unwrap()];
+    let doc_lines: Vec<&str> = docs
+        .lines()
+        .skip_while(|l| *l != "//! # The README example")
+        .skip_while(|l| *l != "//! ```")
+        .skip(1)
+        .take_while(|l| !l.starts_with("//! # Ok::"))
+        .map(|l| {
+            l.strip_prefix("//! ")
+                .unwrap_or(l.strip_prefix("//!").unwrap_or(l))
+        })
+        .collect();
+    assert_eq!(code.lines().collect::<Vec<_>>(), doc_lines);
+}

@@ -219,25 +219,26 @@ impl Ctx<'_> {
             }
         }
         // Termination: every reachable state must have a path to a terminal state.
-        let mut ends: HashSet<&str> = states
-            .iter()
-            .filter(|(_, s)| s.is_terminal())
-            .map(|(n, _)| n.as_str())
-            .collect();
-        loop {
-            let before = ends.len();
-            for (name, s) in states {
-                // A missing target is reported above; do not also call its state endless.
-                if !ends.contains(name.as_str())
-                    && s.successors()
-                        .iter()
-                        .any(|t| ends.contains(t) || !states.contains_key(*t))
-                {
-                    ends.insert(name);
-                }
+        // Backwards from the terminal states over reversed edges (linear in states + edges).
+        // A missing target is reported above; its state is not also called endless.
+        let mut preds: HashMap<&str, Vec<&str>> = HashMap::new();
+        let mut ends: HashSet<&str> = HashSet::new();
+        let mut work: Vec<&str> = Vec::new();
+        for (name, s) in states {
+            let succ = s.successors();
+            if s.is_terminal() || succ.iter().any(|t| !states.contains_key(*t)) {
+                ends.insert(name);
+                work.push(name);
             }
-            if ends.len() == before {
-                break;
+            for t in succ {
+                preds.entry(t).or_default().push(name);
+            }
+        }
+        while let Some(n) = work.pop() {
+            for p in preds.get(n).map(Vec::as_slice).unwrap_or_default() {
+                if ends.insert(p) {
+                    work.push(p);
+                }
             }
         }
         for name in states.keys() {

@@ -54,6 +54,40 @@
 //! # Ok::<(), BuildError>(())
 //! ```
 //!
+//! # The README example
+//!
+//! The example of the project README (a test keeps the two identical):
+//!
+//! ```
+//! use serde_json::json;
+//! use stepwright::builder::*;
+//! use stepwright::integrations::{services::LambdaInvoke, Input};
+//!
+//! let failed = Fail::new("Failed").error("Pipeline.Failed");
+//! let machine = StateMachine::builder()
+//!     .comment("Cleanse, check, train")
+//!     .start(
+//!         Task::new("Cleanse", LambdaInvoke::new("cleanse").payload(Input::path("$")))
+//!             .result_path("$.cleanse")
+//!             .catch(Catch::all().result_path("$.error"), failed.clone())
+//!             .next(
+//!                 Choice::new("Valid?")
+//!                     .when(
+//!                         Condition::boolean_equals("$.cleanse.Payload.valid", true),
+//!                         Task::new("Train", Task::resource("arn:aws:states:::sagemaker:createTrainingJob.sync"))
+//!                             .parameters(json!({"TrainingJobName.$": "$$.Execution.Name"}))
+//!                             .next(Succeed::new("Done")),
+//!                     )
+//!                     .otherwise(failed),
+//!             ),
+//!     )
+//!     .build()?; // a mistake (duplicate name, dangling target, unreachable state, ...) names the state
+//!
+//! let asl = machine.to_json_pretty(); // deterministic JSON, stable field order
+//! let graph = machine.to_mermaid(); // or .to_dot(); `stepwright render FILE` does the same
+//! # Ok::<(), BuildError>(())
+//! ```
+//!
 //! # How it fits together
 //!
 //! - **States** are built by [`Pass`], [`Task`], [`Choice`], [`Wait`], [`Succeed`], [`Fail`],
