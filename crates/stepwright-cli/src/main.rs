@@ -1,5 +1,6 @@
 //! The `stepwright` command.
 
+mod policy;
 mod render;
 
 use clap::{Parser, Subcommand};
@@ -16,11 +17,14 @@ struct Cli {
 enum Command {
     /// Draw a state machine as a Mermaid flowchart or a Graphviz digraph.
     Render(render::Args),
+    /// Print the least-privilege IAM policy the state machine's role needs.
+    Policy(policy::Args),
 }
 
 fn main() {
     let code = match Cli::parse().command {
         Command::Render(args) => render::run(args),
+        Command::Policy(args) => policy::run(args),
     };
     std::process::exit(code);
 }
