@@ -1007,3 +1007,170 @@ fn rendered_states_parse_and_pass_pattern_checks() {
     assert!(syncs > 10);
     assert_eq!(d.len(), syncs);
 }
+
+/// asl-validator (npm, the project's pinned 4.0.0 in tools/, or `STEPWRIGHT_ASL_VALIDATOR`
+/// pointing at its `dist/bin/asl-validator.js`). Required in CI once tools/package.json pins it;
+/// otherwise skipped with a message when it is not installed.
+fn asl_validator() -> Option<std::path::PathBuf> {
+    if let Ok(p) = std::env::var("STEPWRIGHT_ASL_VALIDATOR") {
+        return Some(p.into());
+    }
+    let p = testkit::workspace_root()
+        .join("tools/node_modules/asl-validator/dist/bin/asl-validator.js");
+    if p.exists() {
+        return Some(p);
+    }
+    let pinned = std::fs::read_to_string(testkit::workspace_root().join("tools/package.json"))
+        .is_ok_and(|s| s.contains("asl-validator"));
+    assert!(
+        !(pinned && std::env::var_os("CI").is_some()),
+        "asl-validator is pinned in tools/package.json but not installed (make setup)"
+    );
+    None
+}
+
+fn run_asl_validator(bin: &std::path::Path, machine: &Value, name: &str) -> Result<(), String> {
+    let file = std::env::temp_dir().join(format!("stepwright-{name}-{}.json", std::process::id()));
+    std::fs::write(&file, serde_json::to_string_pretty(machine).unwrap()).unwrap();
+    let out = std::process::Command::new("node")
+        .arg(bin)
+        .arg("--json-path")
+        .arg(&file)
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
+    let _ = std::fs::remove_file(&file);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Every reproduced rendering, and an example of every other integration, in one machine each
+/// query language: asl-validator accepts them.
+#[test]
+fn asl_validator_accepts_rendered_states() {
+    use stepwright::integrations::registry::*;
+    use stepwright::integrations::services::*;
+    let Some(bin) = asl_validator() else {
+        println!("asl-validator not installed: skipped (run `make setup`)");
+        return;
+    };
+    let mut tasks: Vec<TaskState> = Vec::new();
+    // SageMaker renderings (as states).
+    let mut states = serde_json::Map::new();
+    for i in 0..40 {
+        if let Some(Ok(v)) = cdk_case(i) {
+            states.insert(format!("cdk{i}"), v);
+        }
+        if let Some(v) = ds_step(i) {
+            states.insert(format!("ds{i}"), v);
+        }
+    }
+    // Every other integration.
+    tasks.push(LambdaInvoke::new("f").payload(Input::path("$")).into());
+    tasks.push(
+        LambdaInvoke::new("f")
+            .payload(json!({"token.$": "$$.Task.Token"}))
+            .wait_for_task_token()
+            .unwrap()
+            .into(),
+    );
+    tasks.push(SnsPublish::topic("arn:aws:sns:us-east-1:123456789012:t", "m").into());
+    tasks.push(
+        SqsSendMessage::new(
+            "https://sqs.us-east-1.amazonaws.com/123456789012/q",
+            json!({"a": 1}),
+        )
+        .into(),
+    );
+    tasks.push(EventBridgePutEvents::new(vec![EventEntry::new("s", "d", json!({}))]).into());
+    tasks.push(DynamoGetItem::new("t", json!({"pk": {"S": "a"}})).into());
+    tasks.push(DynamoPutItem::new("t", json!({"pk": {"S": "a"}})).into());
+    tasks.push(
+        DynamoUpdateItem::new("t", json!({"pk": {"S": "a"}}))
+            .update_expression("SET a = :a")
+            .into(),
+    );
+    tasks.push(DynamoDeleteItem::new("t", json!({"pk": {"S": "a"}})).into());
+    tasks.push(StartExecution::new("arn:aws:states:us-east-1:123456789012:stateMachine:c").into());
+    tasks.push(Activity::new("arn:aws:states:us-east-1:123456789012:activity:a").into());
+    tasks.push(
+        AwsSdkCall::new("s3", "getObject")
+            .field("Bucket", "b")
+            .field("Key", "k")
+            .into(),
+    );
+    tasks.push(CreateModelPackage::new("g").into());
+    tasks.push(UpdateModelPackage::approve(Input::path("$.arn")).into());
+    tasks.push(DescribeModelPackage::new("p").into());
+    tasks.push(ListModelPackages::new("g").into());
+    tasks.push(DescribeEndpoint::new("e").into());
+    tasks.push(
+        LabelingJob::new(
+            "l",
+            "label",
+            "s3://d/m.json",
+            LabelingOutputConfig::default().s3_output_path("s3://d/l/"),
+            "r",
+            HumanTaskConfig::default().workteam_arn("w"),
+        )
+        .into(),
+    );
+    for (i, t) in tasks.into_iter().enumerate() {
+        states.insert(format!("svc{i}"), value(t));
+    }
+    // Chain them so that every state is reachable.
+    let names: Vec<String> = states.keys().cloned().collect();
+    for (i, n) in names.iter().enumerate() {
+        let s = states[n].as_object_mut().unwrap();
+        s.remove("Next");
+        s.remove("End");
+        match names.get(i + 1) {
+            Some(next) => s.insert("Next".into(), json!(next)),
+            None => s.insert("End".into(), json!(true)),
+        };
+    }
+    let n = names.len();
+    let jsonpath = json!({"StartAt": names[0], "States": states});
+    StateMachine::from_value(&jsonpath).expect("parses");
+    run_asl_validator(&bin, &jsonpath, "jsonpath").unwrap();
+
+    // The same integrations in a JSONata machine (Arguments, {% %}).
+    let jsonata_tasks: Vec<TaskState> = vec![
+        LambdaInvoke::new("f")
+            .payload(Input::jsonata("$states.input"))
+            .into(),
+        CreateEndpoint::new("e", Input::jsonata("$states.input.config")).into(),
+        TrainingJob::new(
+            Input::jsonata("$states.input.name"),
+            "r",
+            AlgorithmSpecification::training_image("i").training_input_mode("File"),
+            OutputDataConfig::new("s3://b/"),
+        )
+        .resource_config(ResourceConfig::new("ml.m5.xlarge", 1, 10))
+        .stopping_condition(StoppingCondition::max_runtime(60))
+        .into(),
+        SnsPublish::topic("arn:aws:sns:us-east-1:123456789012:t", "m")
+            .query_language(stepwright::QueryLanguage::Jsonata)
+            .into(),
+    ];
+    let mut states = serde_json::Map::new();
+    let k = jsonata_tasks.len();
+    for (i, t) in jsonata_tasks.into_iter().enumerate() {
+        let t = if i + 1 < k {
+            next(t, &format!("J{}", i + 1))
+        } else {
+            end(t)
+        };
+        states.insert(format!("J{i}"), value(t));
+    }
+    let jsonata = json!({"QueryLanguage": "JSONata", "StartAt": "J0", "States": states});
+    StateMachine::from_value(&jsonata).expect("parses");
+    run_asl_validator(&bin, &jsonata, "jsonata").unwrap();
+    println!("asl-validator accepted {n} JSONPath states and {k} JSONata states");
+}

@@ -335,8 +335,10 @@ pub fn check_machine(machine: &StateMachine, options: &CheckOptions) -> Vec<Diag
                 ResourceKind::Activity { .. } => "activity".to_string(),
                 _ => "Lambda function ARN".to_string(),
             });
+        let mut unsupported = false;
         if let Some(supported) = parsed.supported() {
             if !supported.contains(&parsed.pattern) {
+                unsupported = true;
                 let list: Vec<&str> = supported.iter().map(|p| p.suffix()).collect();
                 let list: Vec<String> = list
                     .iter()
@@ -387,7 +389,7 @@ pub fn check_machine(machine: &StateMachine, options: &CheckOptions) -> Vec<Diag
                 _ => {}
             }
         }
-        if parsed.pattern == IntegrationPattern::WaitForTaskToken {
+        if parsed.pattern == IntegrationPattern::WaitForTaskToken && !unsupported {
             let (field, payload) = match place.query_language {
                 QueryLanguage::Jsonata => ("Arguments", task.arguments.as_ref()),
                 QueryLanguage::JsonPath => ("Parameters", task.parameters.as_ref()),
