@@ -1,13 +1,31 @@
-//! The `stepwright` command.
+//! The `stepwright` command: one subcommand per module (`validate`, `render`, and the others as
+//! they land). To add one: a module with `Args` (clap) and `run`, one variant in [`Command`] and
+//! one arm in `main`.
+//!
+//! Exit codes are a stable contract shared by every subcommand: 0 success, 1 the input is invalid
+//! (or the operation failed), 2 usage or I/O errors.
 
-mod policy;
-mod render;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Stepwright: AWS Step Functions state machines in Rust.
+mod policy;
+mod render;
+mod validate;
+
+/// Exit codes every subcommand uses.
+pub mod exit {
+    /// Success (warnings allowed).
+    pub const OK: u8 = 0;
+    /// A definition is invalid (or the operation failed).
+    pub const INVALID: u8 = 1;
+    /// Usage or I/O error (clap uses 2 for usage errors too).
+    pub const USAGE: u8 = 2;
+}
+
+/// Stepwright: AWS Step Functions state machines in Rust, checked before deploy.
 #[derive(Debug, Parser)]
-#[command(name = "stepwright", version, about)]
+#[command(name = "stepwright", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -15,16 +33,19 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Check Amazon States Language definitions: syntax, structure, paths, expressions, limits.
+    Validate(validate::Args),
     /// Draw a state machine as a Mermaid flowchart or a Graphviz digraph.
     Render(render::Args),
     /// Print the least-privilege IAM policy the state machine's role needs.
     Policy(policy::Args),
 }
 
-fn main() {
+fn main() -> ExitCode {
     let code = match Cli::parse().command {
-        Command::Render(args) => render::run(args),
-        Command::Policy(args) => policy::run(args),
+        Command::Validate(args) => validate::run(&args),
+        Command::Render(args) => u8::try_from(render::run(args)).unwrap_or(exit::USAGE),
+        Command::Policy(args) => u8::try_from(policy::run(args)).unwrap_or(exit::USAGE),
     };
-    std::process::exit(code);
+    ExitCode::from(code)
 }

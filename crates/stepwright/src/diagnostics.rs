@@ -71,6 +71,18 @@ pub enum Code {
     NoDefault,
     /// The document exceeds a size limit (for example an inline IAM policy over 10,240 bytes).
     SizeLimitExceeded,
+    /// A machine, branch or processor has no terminal state at all (AWS `MISSING_END_STATE`).
+    MissingEndState,
+    /// A state name is empty, too long (over 80 characters) or otherwise not allowed.
+    InvalidStateName,
+    /// A workflow variable name in `Assign` is not valid, or is reserved (`states`).
+    InvalidVariableName,
+    /// Warning: a payload value looks like a path or intrinsic but its key does not end with
+    /// `.$`, so it is passed as a literal string (AWS `NO_DOLLAR`).
+    NoDollar,
+    /// Warning: a Pass state's `Result` holds a path, which is not evaluated
+    /// (AWS `PASS_RESULT_IS_STATIC`).
+    PassResultIsStatic,
 }
 
 impl Code {
@@ -101,6 +113,11 @@ impl Code {
             Code::IamUnknownIntegration => "IAM_UNKNOWN_INTEGRATION",
             Code::NoDefault => "CHOICE_WITHOUT_DEFAULT",
             Code::SizeLimitExceeded => "SIZE_LIMIT_EXCEEDED",
+            Code::MissingEndState => "MISSING_END_STATE",
+            Code::InvalidStateName => "INVALID_STATE_NAME",
+            Code::InvalidVariableName => "INVALID_VARIABLE_NAME",
+            Code::NoDollar => "NO_DOLLAR",
+            Code::PassResultIsStatic => "PASS_RESULT_IS_STATIC",
         }
     }
 }

@@ -23,6 +23,9 @@ pub mod iam;
 pub mod integrations;
 pub mod model;
 pub mod render;
+pub mod source;
+pub mod validate;
 
 pub use diagnostics::{Code, Diagnostic, ParseError, Severity};
 pub use model::*;
+pub use validate::{validate, validate_str, Options, Report};
