@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 
 mod policy;
 mod render;
+mod run;
 mod validate;
 
 /// Exit codes every subcommand uses.
@@ -39,6 +40,8 @@ enum Command {
     Render(render::Args),
     /// Print the least-privilege IAM policy the state machine's role needs.
     Policy(policy::Args),
+    /// Run a state machine locally: deterministic, mockable, as AWS does.
+    Run(run::Args),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Render(args) => u8::try_from(render::run(args)).unwrap_or(exit::USAGE),
         Command::Policy(args) => u8::try_from(policy::run(args)).unwrap_or(exit::USAGE),
+        Command::Run(args) => u8::try_from(run::run(&args)).unwrap_or(exit::USAGE),
     };
     ExitCode::from(code)
 }
