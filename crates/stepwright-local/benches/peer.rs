@@ -184,7 +184,9 @@ fn main() {
         std::fs::read_to_string(peer.join("sfn_loop.asl.json")).expect("sfn_loop.asl.json");
     let map_input = json!({"items": (0..10_000).map(|i| json!({"v": i})).collect::<Vec<_>>()});
     let loop_input = json!({"counter": 0, "limit": 1000});
-    let with_moto = std::env::var("STEPWRIGHT_BENCH_MOTO").map(|v| v != "0").unwrap_or(true);
+    let with_moto = std::env::var("STEPWRIGHT_BENCH_MOTO")
+        .map(|v| v != "0")
+        .unwrap_or(true);
 
     println!("load average before: {}", loadavg());
     let mut rows = Vec::new();
@@ -227,7 +229,9 @@ fn main() {
     }
     println!("load average after: {}", loadavg());
     println!();
-    println!("| machine | stepwright-local (transitions/s) | moto server (transitions/s) | ratio |");
+    println!(
+        "| machine | stepwright-local (transitions/s) | moto server (transitions/s) | ratio |"
+    );
     println!("|---|---|---|---|");
     for (kind, n, l, m) in &rows {
         match m {

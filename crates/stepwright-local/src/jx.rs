@@ -14,7 +14,7 @@ use crate::vars::Vars;
 pub(crate) struct JExpr {
     /// The expression text between `{%` and `%}`, trimmed (as AWS quotes it in causes).
     pub src: Arc<str>,
-    expr: Arc<()>,
+    expr: Arc<stepwright_jsonata::Expression>,
 }
 
 /// Returns the inner text when `s` is a `{% ... %}` expression string.
@@ -28,9 +28,15 @@ pub(crate) fn inner(s: &str) -> Option<&str> {
 
 impl JExpr {
     pub fn parse(src: &str) -> Result<JExpr, String> {
+        let expr = stepwright_jsonata::parse(src).map_err(|e| {
+            format!(
+                "the JSONata expression '{src}' does not parse: {}: {} (at character {})",
+                e.code, e.message, e.position
+            )
+        })?;
         Ok(JExpr {
             src: src.into(),
-            expr: Arc::new(()),
+            expr: Arc::new(expr),
         })
     }
 }
@@ -170,6 +176,15 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
 
 /// Evaluates `e`: `Ok(None)` is JSONata's undefined; `Err` carries `CODE: message`.
 pub(crate) fn evaluate(e: &JExpr, env: &JEnv<'_>) -> Result<Option<Value>, String> {
-    let _ = (&e.expr, env.states, env.vars, env.seed, env.now_millis);
-    Err("JSONATA_PENDING: the JSONata engine is not wired in yet".into())
+    let now = env.now_millis;
+    let mut jenv = stepwright_jsonata::Environment::new()
+        .with_seed(env.seed)
+        .with_clock(Arc::new(move || now));
+    for (k, v) in env.vars.iter() {
+        jenv.bind(&**k, (**v).clone());
+    }
+    jenv.bind("states", env.states.clone());
+    e.expr
+        .evaluate(None, &jenv)
+        .map_err(|err| format!("{}: {}", err.code, err.message))
 }

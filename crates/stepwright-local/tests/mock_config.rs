@@ -119,18 +119,24 @@ fn count(types: &[&str], t: &str) -> usize {
 
 #[test]
 fn happy_path() {
-    let e = machine(3).mock_test_case(case("HappyPath")).run(json!({"id": 1}));
+    let e = machine(3)
+        .mock_test_case(case("HappyPath"))
+        .run(json!({"id": 1}));
     assert_eq!(e.status, Status::Succeeded);
     assert_eq!(
         e.output,
-        Some(json!({"MD5OfMessageBody": "3bcb6e8e-7h85-4375-b0bc-1a59812c6e51", "MessageId": "3bcb6e8e-8b51-4375-b0bc-1a59812c6e51"}))
+        Some(
+            json!({"MD5OfMessageBody": "3bcb6e8e-7h85-4375-b0bc-1a59812c6e51", "MessageId": "3bcb6e8e-8b51-4375-b0bc-1a59812c6e51"})
+        )
     );
     let sent = e
         .history
         .events()
         .iter()
         .filter_map(|ev| match &ev.details {
-            stepwright_local::EventDetails::TaskScheduled { parameters, .. } => Some((**parameters).clone()),
+            stepwright_local::EventDetails::TaskScheduled { parameters, .. } => {
+                Some((**parameters).clone())
+            }
             _ => None,
         })
         .nth(1)
@@ -155,7 +161,11 @@ fn retry_path_walks_the_attempt_ranges() {
         .collect();
     assert_eq!(
         errors,
-        ["Lambda.ResourceNotReadyException", "Lambda.TimeoutException", "Lambda.TimeoutException"]
+        [
+            "Lambda.ResourceNotReadyException",
+            "Lambda.TimeoutException",
+            "Lambda.TimeoutException"
+        ]
     );
     // Retries waited 2 + 4 + 8 seconds of virtual time.
     assert_eq!(e.stop.nanos_since(e.start), 14_000_000_000);
@@ -177,11 +187,17 @@ fn hybrid_path_leaves_unmocked_states_to_handlers() {
 
     let e = machine(3)
         .mock_test_case(case("HybridPath"))
-        .resource_handler("arn:aws:states:::sqs:sendMessage", |req: &stepwright_local::tasks::TaskRequest| {
-            Ok(json!({"MessageId": "local", "Body": req.payload["MessageBody"].clone()}))
-        })
+        .resource_handler(
+            "arn:aws:states:::sqs:sendMessage",
+            |req: &stepwright_local::tasks::TaskRequest| {
+                Ok(json!({"MessageId": "local", "Body": req.payload["MessageBody"].clone()}))
+            },
+        )
         .run(json!({}));
-    assert_eq!(e.output, Some(json!({"MessageId": "local", "Body": "Hello from Lambda!"})));
+    assert_eq!(
+        e.output,
+        Some(json!({"MessageId": "local", "Body": "Hello from Lambda!"}))
+    );
 }
 
 #[test]
@@ -191,10 +207,15 @@ fn attempts_beyond_the_mock_are_an_error_naming_the_state() {
             "MockedResponses": {"Once": {"0": {"Throw": {"Error": "E", "Cause": "c"}}}}}"#,
     )
     .unwrap();
-    let e = machine(3).mock_test_case(cfg.test_case(None, "T").unwrap()).run(json!({}));
+    let e = machine(3)
+        .mock_test_case(cfg.test_case(None, "T").unwrap())
+        .run(json!({}));
     assert_eq!(e.error.as_deref(), Some("States.Runtime"));
     let cause = e.cause.unwrap();
-    assert!(cause.contains("attempt 1") && cause.contains("LambdaState"), "{cause}");
+    assert!(
+        cause.contains("attempt 1") && cause.contains("LambdaState"),
+        "{cause}"
+    );
 }
 
 #[test]

@@ -76,7 +76,14 @@ fn retries_exhausted_then_caught_with_result_path() {
         e.output,
         Some(json!({"msg": 1, "error": {"Error": "SQS.QueueDoesNotExist", "Cause": "no queue"}}))
     );
-    assert_eq!(e.history.event_types().iter().filter(|t| **t == "TaskFailed").count(), 3);
+    assert_eq!(
+        e.history
+            .event_types()
+            .iter()
+            .filter(|t| **t == "TaskFailed")
+            .count(),
+        3
+    );
 }
 
 #[test]
@@ -120,11 +127,13 @@ fn task_timeout_and_heartbeat_in_virtual_time() {
     assert!(slow.history.event_types().contains(&"TaskTimedOut"));
     assert_eq!(slow.stop.nanos_since(slow.start), 150 * 1_000_000_000);
 
-    let hb = def(json!({"TimeoutSeconds": 1000, "HeartbeatSeconds": 60, "End": true})).run(json!({}));
+    let hb =
+        def(json!({"TimeoutSeconds": 1000, "HeartbeatSeconds": 60, "End": true})).run(json!({}));
     assert_eq!(hb.error.as_deref(), Some("States.HeartbeatTimeout"));
     assert_eq!(hb.stop.nanos_since(hb.start), 60 * 1_000_000_000);
 
-    let ok = def(json!({"TimeoutSeconds": 1000, "HeartbeatSeconds": 120, "End": true})).run(json!({}));
+    let ok =
+        def(json!({"TimeoutSeconds": 1000, "HeartbeatSeconds": 120, "End": true})).run(json!({}));
     assert_eq!(ok.status, Status::Succeeded);
     assert_eq!(ok.output, Some(json!({"JobRunState": "SUCCEEDED"})));
 }
@@ -191,7 +200,11 @@ fn a_runaway_loop_ends_at_the_history_limit() {
     })
     .run(json!({}));
     assert_eq!(unlimited.status, Status::Failed);
-    assert!(unlimited.cause.as_deref().unwrap().contains("1000 state transitions"));
+    assert!(unlimited
+        .cause
+        .as_deref()
+        .unwrap()
+        .contains("1000 state transitions"));
 }
 
 #[test]
@@ -225,15 +238,28 @@ fn parallel_runs_branches_in_order_and_fails_on_a_branch_error() {
     assert_eq!(
         types,
         vec![
-            "ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted",
-            "PassStateEntered", "PassStateExited", "PassStateEntered", "PassStateExited",
-            "ParallelStateSucceeded", "ParallelStateExited", "ExecutionSucceeded"
+            "ExecutionStarted",
+            "ParallelStateEntered",
+            "ParallelStateStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ParallelStateSucceeded",
+            "ParallelStateExited",
+            "ExecutionSucceeded"
         ]
     );
     let failed = def(json!({"Type": "Fail", "Error": "Boom", "Cause": "b"})).run(json!({"in": 1}));
     assert_eq!(failed.status, Status::Succeeded);
-    assert_eq!(failed.output, Some(json!({"in": 1, "caught": {"Error": "Boom", "Cause": "b"}})));
-    assert!(failed.history.event_types().contains(&"ParallelStateFailed"));
+    assert_eq!(
+        failed.output,
+        Some(json!({"in": 1, "caught": {"Error": "Boom", "Cause": "b"}}))
+    );
+    assert!(failed
+        .history
+        .event_types()
+        .contains(&"ParallelStateFailed"));
 }
 
 #[test]
@@ -250,7 +276,11 @@ fn inline_map_with_item_selector_and_context() {
         Some(json!([{"i": 0, "v": "a", "k": 7}, {"i": 1, "v": "b", "k": 7}]))
     );
     assert_eq!(
-        e.history.event_types().iter().filter(|t| **t == "MapIterationSucceeded").count(),
+        e.history
+            .event_types()
+            .iter()
+            .filter(|t| **t == "MapIterationSucceeded")
+            .count(),
         2
     );
 }
@@ -281,19 +311,32 @@ fn distributed_map_reads_batches_tolerates_and_writes_results() {
                     "Good": {"Type": "Pass", "End": true}
                 }}}}
     });
-    let e = runner(def.clone()).object_store(LocalDirStore::new(&dir)).run(json!({}));
+    let e = runner(def.clone())
+        .object_store(LocalDirStore::new(&dir))
+        .run(json!({}));
     assert_eq!(e.status, Status::Succeeded, "{:?} {:?}", e.error, e.cause);
     let out = e.output.unwrap();
-    let key = out["ResultWriterDetails"]["Key"].as_str().unwrap().to_string();
+    let key = out["ResultWriterDetails"]["Key"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(key.starts_with("out/") && key.ends_with("/manifest.json"));
     let manifest: Value = serde_json::from_slice(&store.get_object("data", &key).unwrap()).unwrap();
-    let ok_key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"].as_str().unwrap();
+    let ok_key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+        .as_str()
+        .unwrap();
     let ok: Value = serde_json::from_slice(&store.get_object("data", ok_key).unwrap()).unwrap();
     assert_eq!(ok.as_array().unwrap().len(), 1);
     let output: Value = serde_json::from_str(ok[0]["Output"].as_str().unwrap()).unwrap();
-    assert_eq!(output, json!({"BatchInput": {"run": "r1"}, "Items": [{"id": "3", "ok": "yes"}, {"id": "4", "ok": "yes"}]}));
-    let failed_key = manifest["ResultFiles"]["FAILED"][0]["Key"].as_str().unwrap();
-    let failed: Value = serde_json::from_slice(&store.get_object("data", failed_key).unwrap()).unwrap();
+    assert_eq!(
+        output,
+        json!({"BatchInput": {"run": "r1"}, "Items": [{"id": "3", "ok": "yes"}, {"id": "4", "ok": "yes"}]})
+    );
+    let failed_key = manifest["ResultFiles"]["FAILED"][0]["Key"]
+        .as_str()
+        .unwrap();
+    let failed: Value =
+        serde_json::from_slice(&store.get_object("data", failed_key).unwrap()).unwrap();
     assert_eq!(failed[0]["Error"], json!("Row.Bad"));
     let types = e.history.event_types();
     assert!(types.contains(&"MapRunStarted") && types.contains(&"MapRunSucceeded"));
@@ -302,8 +345,13 @@ fn distributed_map_reads_batches_tolerates_and_writes_results() {
     // With no failure tolerated, the run fails with the threshold error.
     let mut strict = def;
     strict["States"]["M"]["ToleratedFailureCount"] = json!(0);
-    let e = runner(strict).object_store(LocalDirStore::new(&dir)).run(json!({}));
-    assert_eq!(e.error.as_deref(), Some("States.ExceedToleratedFailureThreshold"));
+    let e = runner(strict)
+        .object_store(LocalDirStore::new(&dir))
+        .run(json!({}));
+    assert_eq!(
+        e.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
     assert!(e.history.event_types().contains(&"MapRunFailed"));
 
     // Without a store, the reader fails clearly.
@@ -331,7 +379,11 @@ fn unmocked_tasks_name_the_state_and_resource() {
     assert_eq!(e.status, Status::Failed);
     assert_eq!(e.error.as_deref(), Some("States.Runtime"));
     let cause = e.cause.unwrap();
-    assert!(cause.contains("'Train'") && cause.contains("arn:aws:states:::sagemaker:createTrainingJob.sync"), "{cause}");
+    assert!(
+        cause.contains("'Train'")
+            && cause.contains("arn:aws:states:::sagemaker:createTrainingJob.sync"),
+        "{cause}"
+    );
 }
 
 #[test]
@@ -349,11 +401,15 @@ fn handlers_resolve_by_state_then_function_then_resource() {
             let n = req.lambda_payload()["n"].as_i64().unwrap_or(0);
             Ok(json!({"n": n + 1}))
         })
-        .state_handler("C", |req: &TaskRequest| Ok(json!({"from": "C", "got": req.payload["Payload"].clone()})));
+        .state_handler("C", |req: &TaskRequest| {
+            Ok(json!({"from": "C", "got": req.payload["Payload"].clone()}))
+        });
     let e = r.run(json!({"n": 0}));
     assert_eq!(e.output, Some(json!({"from": "C", "got": {"n": 2}})));
     let types = e.history.event_types();
-    assert!(types.contains(&"LambdaFunctionScheduled") && types.contains(&"LambdaFunctionSucceeded"));
+    assert!(
+        types.contains(&"LambdaFunctionScheduled") && types.contains(&"LambdaFunctionSucceeded")
+    );
 }
 
 #[test]
@@ -366,7 +422,10 @@ fn function_errors_surface_as_lambda_errors() {
     .run(json!({}));
     assert_eq!(e.error.as_deref(), Some("Cleanse.InvalidInput"));
     let cause: Value = serde_json::from_str(e.cause.as_deref().unwrap()).unwrap();
-    assert_eq!(cause, json!({"errorMessage": "bad header", "errorType": "Cleanse.InvalidInput"}));
+    assert_eq!(
+        cause,
+        json!({"errorMessage": "bad header", "errorType": "Cleanse.InvalidInput"})
+    );
 }
 
 #[test]
@@ -398,10 +457,13 @@ fn same_seed_same_run() {
 
 #[test]
 fn definition_errors_are_setup_errors_with_a_pointer() {
-    let e = Runner::from_json(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nope"}}}"#)
-        .unwrap_err();
+    let e =
+        Runner::from_json(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nope"}}}"#)
+            .unwrap_err();
     assert_eq!(e.pointer.as_deref(), Some("/States/A/Next"));
-    let e = Runner::from_json(r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Bogus": 1}}}"#)
-        .unwrap_err();
+    let e = Runner::from_json(
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Bogus": 1}}}"#,
+    )
+    .unwrap_err();
     assert!(e.message.contains("Bogus"), "{e}");
 }
