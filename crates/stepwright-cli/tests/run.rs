@@ -1,6 +1,6 @@
 //! `stepwright run`: exit codes, the `--format json` last-line contract, mocks and history.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{json, Value};
@@ -15,7 +15,7 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-fn write(dir: &PathBuf, file: &str, v: &Value) -> PathBuf {
+fn write(dir: &Path, file: &str, v: &Value) -> PathBuf {
     let p = dir.join(file);
     std::fs::write(&p, v.to_string()).unwrap();
     p
