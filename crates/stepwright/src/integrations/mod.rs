@@ -34,6 +34,34 @@
 //! assert_eq!(json["Parameters"]["EndpointName"], "churn");
 //! assert_eq!(json["Parameters"]["EndpointConfigName.$"], "$.config");
 //! ```
+//!
+//! # In 30 seconds (the README's example)
+//!
+//! ```
+//! use stepwright::integrations::sagemaker::*;
+//! use stepwright::integrations::{Input, IntegrationPattern};
+//!
+//! let train = TrainingJob::new(
+//!     Input::path("$$.Execution.Name"),
+//!     "arn:aws:iam::123456789012:role/SageMakerRole",
+//!     AlgorithmSpecification::training_image("683313688378.dkr.ecr.us-east-1.amazonaws.com/xgb:1")
+//!         .training_input_mode("File"),
+//!     OutputDataConfig::new("s3://models/churn/"),
+//! )
+//! .input_data_config(vec![Channel::new("train", DataSource::s3(S3DataSource::prefix("s3://data/train/")))])
+//! .resource_config(ResourceConfig::new("ml.m5.xlarge", 1, 30))
+//! .stopping_condition(StoppingCondition::max_runtime(3600)); // runs .sync unless .request_response()
+//!
+//! // What AWS would refuse is refused here: SageMaker has no callback pattern.
+//! assert!(train.clone().integration_pattern(IntegrationPattern::WaitForTaskToken).is_err());
+//!
+//! let state: stepwright::TaskState = train.try_into_task()?; // or `.into()`: a builder task body
+//! let machine = stepwright::StateMachine::from_json(r#"{"StartAt":"Train","States":{"Train":{"Type":"Task",
+//!   "Resource":"arn:aws:states:::sagemaker:createTrainingJob.sync","End":true,
+//!   "Parameters":{"TrainingJobName":"t","RoleArn":"arn:aws:iam::123456789012:role/SageMakerRole"}}}}"#)?;
+//! let policy = machine.iam_policy(); // CreateTrainingJob on training-job/t*, PassRole, the .sync rule
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 
@@ -183,25 +211,6 @@ impl Render for Value {
 impl<T: Render> Render for Vec<T> {
     fn render(&self, cx: &mut RenderCx) -> Value {
         Value::Array(self.iter().map(|v| v.render(cx)).collect())
-    }
-}
-
-impl<T: Render> Render for Input<T> {
-    /// Renders an input in a position without a key (an array element): a path cannot be
-    /// written there, so it becomes the intrinsic-free string (only JSONata and literals make
-    /// sense in arrays; the validator flags the rest).
-    fn render(&self, cx: &mut RenderCx) -> Value {
-        match self {
-            Input::Literal(v) => v.render(cx),
-            Input::Path(p) => {
-                cx.path = true;
-                Value::String(p.clone())
-            }
-            Input::Jsonata(e) => {
-                cx.jsonata = true;
-                Value::String(e.clone())
-            }
-        }
     }
 }
 

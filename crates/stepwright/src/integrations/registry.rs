@@ -75,6 +75,18 @@ impl InferenceSpecification {
 request_object! {
     /// `aws-sdk:sagemaker:createModelPackage`: registers a model version in a model package
     /// group ([API](https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateModelPackage.html)).
+    ///
+    /// ```
+    /// use stepwright::integrations::{Input, registry::*};
+    /// let state = CreateModelPackage::new("churn")
+    ///     .model_approval_status("PendingManualApproval")
+    ///     .model_package_description(Input::path("$.Training.TrainingJobName"))
+    ///     .try_into_task()
+    ///     .unwrap();
+    /// let params = state.parameters.unwrap();
+    /// assert_eq!(params["ModelPackageGroupName"], "churn");
+    /// assert_eq!(params["ModelPackageDescription.$"], "$.Training.TrainingJobName");
+    /// ```
     pub struct CreateModelPackage {
         /// `ModelPackageDescription`.
         model_package_description: String => "ModelPackageDescription",
