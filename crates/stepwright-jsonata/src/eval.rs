@@ -40,6 +40,14 @@ fn is_numeric(v: &Val) -> bool {
     matches!(v, Val::Num(n) if !n.is_nan())
 }
 
+/// jsonata-js's `isNumeric` check on an operand: non-finite numbers are out of range.
+fn check_finite(v: &Val) -> R<()> {
+    match v {
+        Val::Num(n) if n.is_infinite() => Err(Err::new("D1001").val(crate::value::num_to_json(*n))),
+        _ => Ok(()),
+    }
+}
+
 fn json_of(v: Option<&Val>) -> Value {
     v.and_then(|v| v.to_json()).unwrap_or(Value::Null)
 }
@@ -76,7 +84,7 @@ impl<'a> Ev<'a> {
 
     pub fn lookup(&self, env: &Env<'a>, name: &str) -> Option<Val<'a>> {
         if let Some(v) = env.lookup(name) {
-            return Some(v);
+            return v;
         }
         if let Some(j) = self.bindings.get(name) {
             let v = Val::from_json(j);
@@ -316,10 +324,13 @@ impl<'a> Ev<'a> {
                 input_seq = result_seq.clone();
             }
         }
+        let mut tuple_stream = None;
         if is_tuple {
             let t = tuples.unwrap_or_default();
+            let stream = Val::Arr(Rc::new(t.clone()), SEQ | TUPLES);
+            tuple_stream = Some(stream.clone());
             if node.tuple {
-                result_seq = Some(Val::Arr(Rc::new(t), SEQ | TUPLES));
+                result_seq = Some(stream);
             } else {
                 let items = t
                     .iter()
@@ -340,7 +351,8 @@ impl<'a> Ev<'a> {
             result_seq = result_seq.map(|r| r.add_flags(KEEP));
         }
         if let Some(g) = &node.group {
-            result_seq = Some(self.eval_group(&g.0, g.1, result_seq.as_ref(), env)?);
+            let group_input = if is_tuple { tuple_stream } else { result_seq };
+            result_seq = Some(self.eval_group(&g.0, g.1, group_input.as_ref(), env)?);
         }
         Ok(result_seq)
     }
@@ -1199,12 +1211,16 @@ fn wildcard<'a>(input: Option<&Val<'a>>) -> Val<'a> {
         Some(Val::Arr(a, f)) if f & OUTER != 0 && !a.is_empty() => Some(&a[0]),
         i => i,
     };
-    if let Some(Val::Obj(o)) = input {
-        for v in o.values() {
-            match v {
-                Val::Arr(..) => flatten_into(v, &mut out),
-                v => out.push(v.clone()),
-            }
+    // arrays are objects keyed by index to jsonata-js's wildcard
+    let values: Vec<Val<'a>> = match input {
+        Some(Val::Obj(o)) => o.values().cloned().collect(),
+        Some(Val::Arr(a, _)) => a.as_ref().clone(),
+        _ => Vec::new(),
+    };
+    for v in &values {
+        match v {
+            Val::Arr(..) => flatten_into(v, &mut out),
+            v => out.push(v.clone()),
         }
     }
     Val::seq(out)
@@ -1242,11 +1258,13 @@ pub(crate) fn binary_op<'a>(op: BinOp, lhs: Option<Val<'a>>, rhs: Option<Val<'a>
     match op {
         BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod => {
             if let Some(l) = &lhs {
+                check_finite(l)?;
                 if !is_numeric(l) {
                     return Err(Err::new("T2001").val(json_of(Some(l))));
                 }
             }
             if let Some(r) = &rhs {
+                check_finite(r)?;
                 if !is_numeric(r) {
                     return Err(Err::new("T2002").val(json_of(Some(r))));
                 }
@@ -1261,9 +1279,6 @@ pub(crate) fn binary_op<'a>(op: BinOp, lhs: Option<Val<'a>>, rhs: Option<Val<'a>
                 BinOp::Div => a / b,
                 _ => a % b,
             };
-            if !r.is_finite() {
-                return Err(Err::new("D1001").val(Value::Null));
-            }
             Ok(Some(Val::Num(r)))
         }
         BinOp::Eq | BinOp::Ne => {

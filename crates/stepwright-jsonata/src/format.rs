@@ -149,7 +149,7 @@ fn format_number(value: f64, picture: &str, p: &Props) -> R<String> {
         let prefix_len = sub
             .iter()
             .position(|&c| active.contains(&c) && c != p.exponent)
-            .unwrap_or(sub.len());
+            .unwrap_or(0);
         let prefix: Vec<char> = sub[..prefix_len].to_vec();
         let suffix_start = sub
             .iter()

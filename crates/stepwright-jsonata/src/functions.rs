@@ -22,6 +22,9 @@ pub(crate) type BuiltinFn =
 pub(crate) struct Builtin {
     pub name: &'static str,
     pub sig: Signature,
+    /// The declared parameter count of jsonata-js's implementation (what higher-order
+    /// functions pass: `$map(xs, $string)` calls `$string(x)`, not `$string(x, i)`).
+    pub arity: usize,
     pub f: BuiltinFn,
 }
 
@@ -109,7 +112,28 @@ fn table() -> &'static HashMap<&'static str, Builtin> {
         defs.iter()
             .map(|(name, sig, f)| {
                 let sig = Signature::parse(sig).unwrap_or(Signature { params: Vec::new() });
-                (*name, Builtin { name, sig, f: *f })
+                let arity = match *name {
+                    "random" | "zip" | "millis" | "uuid" => 0,
+                    "sum" | "count" | "max" | "min" | "average" | "string" | "lowercase"
+                    | "uppercase" | "length" | "trim" | "number" | "floor" | "ceil" | "abs"
+                    | "sqrt" | "boolean" | "not" | "keys" | "exists" | "spread" | "merge"
+                    | "reverse" | "error" | "type" | "shuffle" | "distinct" | "base64encode"
+                    | "base64decode" | "encodeUrlComponent" | "encodeUrl"
+                    | "decodeUrlComponent" | "decodeUrl" | "clone" | "parse" => 1,
+                    "substring" | "pad" | "match" | "split" | "formatNumber" | "reduce"
+                    | "fromMillis" | "range" => 3,
+                    "replace" => 4,
+                    _ => 2,
+                };
+                (
+                    *name,
+                    Builtin {
+                        name,
+                        sig,
+                        arity,
+                        f: *f,
+                    },
+                )
             })
             .collect()
     })
@@ -154,8 +178,8 @@ fn to_string_pretty(v: &Val, pretty: bool) -> R<String> {
         Val::Num(n) if !n.is_finite() => {
             return Err(Err::new("D3001").val(Value::Null));
         }
-        Val::Arr(a, f) if f & OUTER != 0 && !a.is_empty() => stringify_val(&a[0], pretty),
-        v => stringify_val(v, pretty),
+        Val::Arr(a, f) if f & OUTER != 0 && !a.is_empty() => stringify_val(&a[0], pretty)?,
+        v => stringify_val(v, pretty)?,
     })
 }
 
@@ -590,11 +614,11 @@ fn f_contains<'a>(
     let Some(s) = str_arg(args, 0) else {
         return Ok(None);
     };
-    Ok(Some(Val::Bool(match arg(args, 1) {
-        Some(Val::Str(t)) => s.contains(t.as_ref()),
-        Some(p) => !matches_of(ev, env, p, s, Some(1))?.is_empty(),
-        None => false,
-    })))
+    Ok(match arg(args, 1) {
+        Some(Val::Str(t)) => Some(Val::Bool(s.contains(t.as_ref()))),
+        Some(p) => Some(Val::Bool(!matches_of(ev, env, p, s, Some(1))?.is_empty())),
+        None => None,
+    })
 }
 
 fn substitute(replacement: &str, s: &str, m: &MatchInfo) -> String {

@@ -497,7 +497,16 @@ pub(crate) fn parse_datetime(ts: &str, picture: &str, now_ms: i64) -> R<Option<i
                     regex.push_str(&format!("({r})"));
                     parsers.push((c, Parser::Tz(c, sep)));
                 } else if let (Some(f), None) = (&m.int, m.names) {
-                    let r = f.regex(if c == 'Y' { m.n } else { -1 })?;
+                    // fixed-width numeric components (e.g. [M01]) match exactly that many
+                    // digits, so adjacent components like [Y0001][M01][D01] can be split
+                    let n = if c == 'Y' {
+                        m.n
+                    } else if f.mandatory + f.optional >= 2 {
+                        (f.mandatory + f.optional) as i64
+                    } else {
+                        -1
+                    };
+                    let r = f.regex(n)?;
                     regex.push_str(&format!("({r})"));
                     parsers.push((c, Parser::Int(f.clone())));
                 } else {
@@ -541,6 +550,12 @@ pub(crate) fn parse_datetime(ts: &str, picture: &str, now_ms: i64) -> R<Option<i
         let text = &ts[*a..*b];
         let v = match p {
             Parser::None => continue,
+            Parser::Int(_) if *c == 'f' => {
+                // fractional seconds: the digits are a fraction of a second
+                let digits: String = text.chars().filter(|d| d.is_ascii_digit()).collect();
+                let ms: String = digits.chars().chain("000".chars()).take(3).collect();
+                ms.parse::<i64>().ok()
+            }
             Parser::Int(f) => parse_integer_with(text, f)?.map(|x| x as i64),
             Parser::Names(l) => l
                 .iter()

@@ -214,7 +214,6 @@ impl Signature {
                 .val(arg_json(&args, good_to)));
         };
         let mut out = Vec::with_capacity(args.len() + 1);
-        let mut args = args.into_iter();
         let mut arg_index = 0;
         for (p, &take) in self.params.iter().zip(takes.iter()) {
             if take == 0 {
@@ -228,13 +227,14 @@ impl Signature {
                             .val(context.and_then(|c| c.to_json()).unwrap_or_default()));
                     }
                 } else {
-                    // an optional parameter not supplied
-                    out.push(None);
+                    // jsonata-js pushes the argument at the current index and moves on
+                    out.push(args.get(arg_index).cloned().flatten());
+                    arg_index += 1;
                 }
                 continue;
             }
             for _ in 0..take {
-                let arg = args.next().flatten();
+                let arg = args.get(arg_index).cloned().flatten();
                 if p.array {
                     match arg {
                         None => out.push(None),
@@ -244,10 +244,9 @@ impl Signature {
                                 let ok = match &a {
                                     Val::Arr(items, _) => {
                                         items.is_empty()
-                                            || (Val::type_symbol(Some(&items[0])) == first
-                                                && items
-                                                    .iter()
-                                                    .all(|v| Val::type_symbol(Some(v)) == first))
+                                            || items
+                                                .iter()
+                                                .all(|v| Val::type_symbol(Some(v)) == first)
                                     }
                                     v => Val::type_symbol(Some(v)) == first,
                                 };

@@ -34,7 +34,8 @@ pub(crate) enum Val<'a> {
 
 /// A variable scope.
 pub(crate) struct Frame<'a> {
-    pub vars: RefCell<HashMap<String, Val<'a>>>,
+    /// Bound names; `None` is a name bound to `undefined` (it shadows outer bindings).
+    pub vars: RefCell<HashMap<String, Option<Val<'a>>>>,
     pub parent: Option<Rc<Frame<'a>>>,
 }
 
@@ -48,18 +49,11 @@ impl<'a> Frame<'a> {
         })
     }
     pub fn bind(&self, name: &str, v: Option<Val<'a>>) {
-        let mut vars = self.vars.borrow_mut();
-        match v {
-            Some(v) => {
-                vars.insert(name.to_string(), v);
-            }
-            None => {
-                vars.remove(name);
-            }
-        }
+        self.vars.borrow_mut().insert(name.to_string(), v);
     }
-    /// Looks a name up through the chain of frames (not the builtins).
-    pub fn lookup(&self, name: &str) -> Option<Val<'a>> {
+    /// Looks a name up through the chain of frames (not the builtins): `Some(value)` when
+    /// bound (the value may be `undefined`).
+    pub fn lookup(&self, name: &str) -> Option<Option<Val<'a>>> {
         let mut f = self;
         loop {
             if let Some(v) = f.vars.borrow().get(name) {
@@ -105,7 +99,7 @@ impl<'a> Func<'a> {
     pub fn arity(&self) -> usize {
         match self {
             Func::Lambda { node, .. } => node.lambda_params().len(),
-            Func::Builtin(b) => b.sig.params.len(),
+            Func::Builtin(b) => b.arity,
             Func::Partial { args, .. } => args.iter().filter(|a| matches!(a, PArg::Hole)).count(),
             Func::Regex(_) => 1,
             Func::Transform { .. } => 1,
@@ -362,7 +356,16 @@ pub(crate) fn json_string(v: &Value) -> String {
 }
 
 /// `$string()`'s JSON.stringify with the toPrecision(15) replacer; `indent` for prettify.
-pub(crate) fn stringify_val(v: &Val, indent: bool) -> String {
+pub(crate) fn stringify_val(v: &Val, indent: bool) -> crate::error::R<String> {
+    fn finite(v: &Val) -> crate::error::R<()> {
+        match v {
+            Val::Num(n) if !n.is_finite() => Err(crate::error::Err::new("D1001")),
+            Val::Arr(a, _) => a.iter().try_for_each(finite),
+            Val::Obj(o) => o.values().try_for_each(finite),
+            _ => Ok(()),
+        }
+    }
+    finite(v)?;
     let mut out = String::new();
     fn nl(out: &mut String, indent: bool, level: usize) {
         if indent {
@@ -377,7 +380,9 @@ pub(crate) fn stringify_val(v: &Val, indent: bool) -> String {
             Val::Null => out.push_str("null"),
             Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Val::Num(n) => {
-                if n.is_finite() {
+                if n.fract() == 0.0 && n.is_finite() {
+                    out.push_str(&js_num(*n))
+                } else if n.is_finite() {
                     out.push_str(&js_num(precision15(*n)))
                 } else {
                     out.push_str("null")
@@ -425,7 +430,7 @@ pub(crate) fn stringify_val(v: &Val, indent: bool) -> String {
         }
     }
     go(v, &mut out, indent, 0);
-    out
+    Ok(out)
 }
 
 /// jsonata-js's `isDeepEqual`.
@@ -464,6 +469,6 @@ pub(crate) fn to_bool(v: Option<&Val>) -> Option<bool> {
         Val::Obj(o) => !o.is_empty(),
         Val::Bool(b) => *b,
         Val::Null => false,
-        Val::Func(f) => !matches!(f.as_ref(), Func::Regex(_)),
+        Val::Func(_) => false,
     })
 }
