@@ -18,9 +18,12 @@
 #![warn(missing_docs)]
 
 pub mod builder;
+pub mod dataflow;
 pub mod diagnostics;
 pub mod iam;
 pub mod integrations;
+pub mod intrinsics;
+pub mod jsonpath;
 pub mod model;
 pub mod render;
 pub mod source;
