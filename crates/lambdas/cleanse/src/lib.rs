@@ -1,1 +1,231 @@
-//! Stepwright Lambda: cleanse
+//! Stepwright Lambda: **cleanse** — streams a CSV or JSON Lines object through declared rules and
+//! writes the cleaned object, a rejects object and a small report.
+//!
+//! The engine is pure, synchronous library code over [`std::io::Read`] / [`std::io::Write`]:
+//! constant memory whatever the input size (except `dedupe`, whose cost per distinct row is stated
+//! in [`stats::FingerprintSet`]), no allocation per field, every malformed or dropped row counted
+//! and written to the rejects object with its line number and reason.
+//!
+//! - [`run`] makes one pass; it serves every configuration without mean/median/mode imputation.
+//! - [`run_passes`] reopens the input for each statistics pass (one per imputation stage), then
+//!   makes the writing pass. Statistics are computed over the rows that reach the `impute` rule
+//!   (after the rules before it: rows they drop do not count).
+//!
+//! ```
+//! let cfg = cleanse::Config::from_json(r#"{
+//!   "rules": [
+//!     {"rule": "trim"},
+//!     {"rule": "null_markers", "values": ["", "NA"]},
+//!     {"rule": "required", "columns": ["label"]},
+//!     {"rule": "coerce", "columns": {"x": "float", "label": "int"}},
+//!     {"rule": "impute", "columns": ["x"], "strategy": "mean"},
+//!     {"rule": "select", "columns": ["label", "x"]}
+//!   ],
+//!   "output": {"format": "sagemaker", "label": "label"}
+//! }"#).unwrap();
+//! let data = "x,label\n 1.5 ,1\nNA,0\n2.5,\noops,1\n";
+//! let (mut out, mut rejects) = (Vec::new(), Vec::new());
+//! let report = cleanse::run_passes(&cfg, || Ok(data.as_bytes()), &mut out, &mut rejects).unwrap();
+//! assert_eq!(String::from_utf8(out).unwrap(), "1,1.5\n0,1.5\n");
+//! assert_eq!((report.rows_in, report.rows_out, report.rows_rejected), (4, 2, 2));
+//! assert_eq!(String::from_utf8(rejects).unwrap().lines().count(), 2);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod conf;
+pub mod config;
+mod engine;
+pub mod input;
+pub mod output;
+pub mod stats;
+pub mod types;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io::{self, Read, Write};
+
+pub use config::{Config, OutputFormat, Rule};
+pub use engine::Plan;
+use serde::Serialize;
+
+/// A cleanse failure. [`CleanseError::name`] is the error name Step Functions sees.
+#[derive(Debug)]
+pub enum CleanseError {
+    /// The configuration is wrong (`Cleanse.InvalidConfig`), with the JSON pointer of the field.
+    InvalidConfig(conf::ConfError),
+    /// The input cannot be read as the configured format at all (`Cleanse.InvalidInput`): empty,
+    /// unusable header, no JSON object. (Single bad records are rejects, not errors.)
+    InvalidInput(String),
+    /// Fewer rows survived than `min_rows_out` (`Cleanse.NoRows`); the report says why.
+    NoRows(Box<Report>),
+    /// Reading the input or writing an output failed (`Cleanse.IOError`).
+    Io(io::Error),
+    /// A bug (`Cleanse.Internal`).
+    Internal(String),
+}
+
+impl CleanseError {
+    /// The Step Functions error name (`Cleanse.InvalidConfig`, ...), stable.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CleanseError::InvalidConfig(_) => "Cleanse.InvalidConfig",
+            CleanseError::InvalidInput(_) => "Cleanse.InvalidInput",
+            CleanseError::NoRows(_) => "Cleanse.NoRows",
+            CleanseError::Io(_) => "Cleanse.IOError",
+            CleanseError::Internal(_) => "Cleanse.Internal",
+        }
+    }
+
+    pub(crate) fn from_input(e: input::InputError) -> Self {
+        match e {
+            input::InputError::Io(e) => CleanseError::Io(e),
+            other => CleanseError::InvalidInput(other.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for CleanseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CleanseError::InvalidConfig(e) => write!(f, "invalid configuration: {e}"),
+            CleanseError::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            CleanseError::NoRows(r) => write!(
+                f,
+                "{} rows out of {} survived cleansing ({} rejected), fewer than required",
+                r.rows_out, r.rows_in, r.rows_rejected
+            ),
+            CleanseError::Io(e) => write!(f, "I/O error: {e}"),
+            CleanseError::Internal(m) => write!(f, "internal error: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for CleanseError {}
+
+impl From<conf::ConfError> for CleanseError {
+    fn from(e: conf::ConfError) -> Self {
+        CleanseError::InvalidConfig(e)
+    }
+}
+
+/// Counts for one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleReport {
+    /// The rule's name.
+    pub rule: String,
+    /// Its JSON pointer in the configuration.
+    pub pointer: String,
+    /// Values it changed (trimmed, nulled, clipped, imputed, encoded, ...).
+    pub changed: u64,
+    /// Rows it dropped (sent to the rejects object).
+    pub dropped: u64,
+}
+
+/// One output column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnSchema {
+    /// Name.
+    pub name: String,
+    /// Type (`string` for untyped text).
+    pub r#type: String,
+}
+
+/// A value that imputation filled in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Imputed {
+    /// The column.
+    pub column: String,
+    /// `constant`, `mean`, `median` or `mode`.
+    pub strategy: String,
+    /// The value used (null when the column had no values to compute it from).
+    pub value: serde_json::Value,
+}
+
+/// What a cleanse run did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Data records read (malformed ones included; the header is not a row).
+    pub rows_in: u64,
+    /// Rows written to the output.
+    pub rows_out: u64,
+    /// Rows written to the rejects object (malformed + dropped by rules).
+    pub rows_rejected: u64,
+    /// Malformed records by kind (`wrong_column_count`, `invalid_utf8`, `field_too_large`,
+    /// `record_too_large`, `invalid_json`).
+    pub malformed: BTreeMap<&'static str, u64>,
+    /// Short CSV records kept and padded with nulls (`ragged: pad_truncate`).
+    pub ragged_padded: u64,
+    /// Long CSV records kept with their extra fields cut (`ragged: pad_truncate`).
+    pub ragged_truncated: u64,
+    /// Counts per rule, in configuration order.
+    pub rules: Vec<RuleReport>,
+    /// The values imputation used.
+    pub imputed: Vec<Imputed>,
+    /// The output columns.
+    pub columns: Vec<ColumnSchema>,
+    /// Passes over the input.
+    pub passes: u32,
+    /// Bytes read in the writing pass.
+    pub bytes_in: u64,
+    /// Bytes written to the output.
+    pub bytes_out: u64,
+    /// Bytes written to the rejects object.
+    pub rejects_bytes: u64,
+    /// Memory held by dedupe fingerprints at the end.
+    pub dedupe_memory_bytes: u64,
+}
+
+/// Cleanses in one pass. Fails with `Cleanse.InvalidConfig` when the rules need statistics
+/// (mean/median/mode imputation): use [`run_passes`] for those.
+///
+/// On error, whatever was written to `output`/`rejects` must be discarded (the Lambda handler
+/// writes both atomically, so they are either complete or absent).
+pub fn run<R: Read, W: Write, J: Write>(
+    cfg: &Config,
+    input: R,
+    output: W,
+    rejects: J,
+) -> Result<Report, CleanseError> {
+    let mut rdr = engine::open(cfg, input)?;
+    let mut plan = Plan::compile(cfg, rdr.columns())?;
+    if plan.passes() > 1 {
+        return Err(CleanseError::InvalidConfig(conf::ConfError::new(
+            "/rules",
+            "mean/median/mode imputation needs a statistics pass: call run_passes",
+        )));
+    }
+    engine::write_pass(&mut plan, &mut rdr, output, rejects)
+}
+
+/// Cleanses with as many passes as the rules need: `open` is called once per pass and must
+/// return the same input each time.
+pub fn run_passes<R, F, W, J>(
+    cfg: &Config,
+    mut open: F,
+    output: W,
+    rejects: J,
+) -> Result<Report, CleanseError>
+where
+    R: Read,
+    F: FnMut() -> io::Result<R>,
+    W: Write,
+    J: Write,
+{
+    let mut rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
+    let columns = rdr.columns().to_vec();
+    let mut plan = Plan::compile(cfg, &columns)?;
+    for k in 0..plan.passes() - 1 {
+        if k > 0 {
+            rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
+        }
+        engine::stats_pass(&mut plan, k, &mut rdr)?;
+        rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
+        if rdr.columns() != columns.as_slice() {
+            return Err(CleanseError::InvalidInput(
+                "the input changed between passes (different columns)".into(),
+            ));
+        }
+    }
+    engine::write_pass(&mut plan, &mut rdr, output, rejects)
+}

@@ -1,0 +1,1496 @@
+//! The compiled rule plan and the streaming passes.
+//!
+//! [`Plan::compile`] resolves every rule's columns against the input's columns (tracking renames,
+//! selections and each column's type as the rules change them) and turns the rules into ops over
+//! column slots. A row is a vector of [`Cell`]s whose text lives in the record's buffer: rules move
+//! offsets, and only rewrite bytes when they must (case changes, imputed text).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{Read, Write};
+
+use serde_json::Value;
+
+use crate::conf::ConfError;
+use crate::config::{Columns, Config, OnFail, OutputFormat, Rule, Strategy};
+use crate::input::{FieldKind, Next, Record, RecordReader};
+use crate::output::{write_csv_field, write_json_string, Sink};
+use crate::stats::{FingerprintSet, FxBuild, HeavyHitters, Moments, QuantileSketch};
+use crate::types::{parse_bool, parse_float, parse_int, Timestamp, ValueType};
+use crate::{CleanseError, ColumnSchema, Imputed, Report, RuleReport};
+
+/// Median imputation keeps this many values exactly before switching to the sketch.
+pub const MEDIAN_EXACT_CAP: usize = 100_000;
+/// Mode imputation tracks this many distinct values exactly.
+pub const MODE_CAPACITY: usize = 65_536;
+/// Rejects show at most this many bytes of a record.
+pub const REJECT_RECORD_LIMIT: usize = 4096;
+
+/// One value of a row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Cell {
+    /// Null.
+    Null,
+    /// Text: a byte range of the record buffer.
+    Text(u32, u32),
+    /// A JSON number literal not yet coerced (a byte range).
+    Num(u32, u32),
+    /// A JSON object/array (raw text, a byte range).
+    Json(u32, u32),
+    /// Integer.
+    Int(i64),
+    /// Float, and the byte range of the text it was parsed from (empty when computed by a rule):
+    /// CSV output writes that text back unchanged rather than reformatting the number.
+    Float(f64, u32, u32),
+    /// Boolean.
+    Bool(bool),
+    /// Timestamp.
+    Ts(Timestamp),
+}
+
+/// A column's type while compiling: `None` = raw input (text, or JSON values), not yet coerced.
+type Ty = Option<ValueType>;
+
+fn is_text(t: Ty) -> bool {
+    matches!(
+        t,
+        None | Some(ValueType::String) | Some(ValueType::Category)
+    )
+}
+
+fn ty_name(t: Ty) -> &'static str {
+    t.map_or("untyped text", |t| t.name())
+}
+
+#[derive(Debug, Clone)]
+enum Fill {
+    None,
+    Cell(Cell),
+    Text(Vec<u8>),
+}
+
+#[derive(Debug)]
+enum Collector {
+    Mean(Moments),
+    Median(QuantileSketch),
+    Mode(HeavyHitters),
+}
+
+#[derive(Debug)]
+enum Op {
+    Trim(Vec<usize>),
+    Case {
+        slots: Vec<usize>,
+        upper: bool,
+    },
+    NullMarkers {
+        slots: Vec<usize>,
+        markers: Vec<Vec<u8>>,
+        ci: bool,
+    },
+    Required(Vec<usize>),
+    Coerce {
+        slots: Vec<(usize, ValueType)>,
+        drop: bool,
+    },
+    Range {
+        slots: Vec<usize>,
+        min: Option<f64>,
+        max: Option<f64>,
+        min_ts: Option<Timestamp>,
+        max_ts: Option<Timestamp>,
+        action: OnFail,
+    },
+    Allowed {
+        slots: Vec<usize>,
+        set: HashSet<Vec<u8>, FxBuild>,
+        ci: bool,
+        drop: bool,
+    },
+    Dedupe {
+        slots: Vec<usize>,
+    },
+    Impute {
+        slots: Vec<usize>,
+        strategy: Strategy,
+        fills: Vec<Fill>,
+    },
+    Encode {
+        slots: Vec<usize>,
+        map: HashMap<Vec<u8>, i64, FxBuild>,
+        drop: bool,
+    },
+}
+
+/// Why a row was dropped: the op and the slot (the message is built only for rejects).
+#[derive(Debug, Clone, Copy)]
+struct Dropped {
+    op: usize,
+    slot: usize,
+}
+
+/// The rules compiled against the input's columns.
+#[derive(Debug)]
+pub struct Plan {
+    input_names: Vec<String>,
+    ops: Vec<Op>,
+    /// Per op: index of its rule in the configuration.
+    op_rule: Vec<usize>,
+    rule_meta: Vec<(&'static str, String)>,
+    /// Ops that need statistics (impute mean/median/mode), in order.
+    stages: Vec<usize>,
+    out_slots: Vec<usize>,
+    out_names: Vec<String>,
+    out_types: Vec<Ty>,
+    out_format: OutputFormat,
+    delimiter: u8,
+    header: bool,
+    input_delimiter: u8,
+    /// Slot names per op at the time the op runs (for messages).
+    slot_names: Vec<Vec<String>>,
+    min_rows_out: u64,
+}
+
+impl Plan {
+    /// Compiles `cfg`'s rules against the input columns `names`.
+    pub fn compile(cfg: &Config, names: &[String]) -> Result<Plan, ConfError> {
+        let n = names.len();
+        let mut cur: Vec<String> = names.to_vec();
+        let mut live: Vec<usize> = (0..n).collect();
+        let mut types: Vec<Ty> = vec![None; n];
+        let mut ops = Vec::new();
+        let mut op_rule = Vec::new();
+        let mut stages = Vec::new();
+        let mut slot_names = Vec::new();
+        let mut rule_meta = Vec::new();
+
+        for (ri, spec) in cfg.rules.iter().enumerate() {
+            rule_meta.push((spec.rule.name(), spec.pointer.clone()));
+            let resolve = |cols: &Columns,
+                           live: &[usize],
+                           cur: &[String]|
+             -> Result<Vec<usize>, ConfError> {
+                match cols {
+                    Columns::All => Ok(live.to_vec()),
+                    Columns::Named(list) => {
+                        let mut out = Vec::with_capacity(list.len());
+                        for (name, ptr) in list {
+                            let slot = live.iter().copied().find(|&s| cur[s] == *name).ok_or_else(|| {
+                                let have: Vec<&str> = live.iter().map(|&s| cur[s].as_str()).collect();
+                                ConfError::new(
+                                    ptr.clone(),
+                                    format!(
+                                        "unknown column `{name}` (at this rule the columns are: {})",
+                                        have.join(", ")
+                                    ),
+                                )
+                            })?;
+                            if out.contains(&slot) {
+                                return Err(ConfError::new(
+                                    ptr.clone(),
+                                    format!("column `{name}` is listed twice"),
+                                ));
+                            }
+                            out.push(slot);
+                        }
+                        Ok(out)
+                    }
+                }
+            };
+            let ptr_of = |cols: &Columns, i: usize| -> String {
+                match cols {
+                    Columns::Named(list) => list[i].1.clone(),
+                    Columns::All => spec.pointer.clone(),
+                }
+            };
+            let need_text = |slots: &[usize],
+                             cols: &Columns,
+                             types: &[Ty],
+                             cur: &[String],
+                             what: &str|
+             -> Result<(), ConfError> {
+                for (i, &s) in slots.iter().enumerate() {
+                    if !is_text(types[s]) {
+                        return Err(ConfError::new(
+                            ptr_of(cols, i),
+                            format!(
+                                "`{what}` works on text, but column `{}` is {} at this rule: put `{what}` before the `coerce` rule",
+                                cur[s],
+                                ty_name(types[s])
+                            ),
+                        ));
+                    }
+                }
+                Ok(())
+            };
+            let op = match &spec.rule {
+                Rule::Trim { columns } => {
+                    let slots: Vec<usize> = resolve(columns, &live, &cur)?;
+                    let slots = if *columns == Columns::All {
+                        slots.into_iter().filter(|&s| is_text(types[s])).collect()
+                    } else {
+                        need_text(&slots, columns, &types, &cur, "trim")?;
+                        slots
+                    };
+                    Some(Op::Trim(slots))
+                }
+                Rule::Case { columns, upper } => {
+                    let slots = resolve(columns, &live, &cur)?;
+                    let slots = if *columns == Columns::All {
+                        slots.into_iter().filter(|&s| is_text(types[s])).collect()
+                    } else {
+                        need_text(&slots, columns, &types, &cur, "case")?;
+                        slots
+                    };
+                    Some(Op::Case {
+                        slots,
+                        upper: *upper,
+                    })
+                }
+                Rule::NullMarkers {
+                    columns,
+                    values,
+                    case_insensitive,
+                } => {
+                    let slots = resolve(columns, &live, &cur)?;
+                    let slots = if *columns == Columns::All {
+                        slots.into_iter().filter(|&s| is_text(types[s])).collect()
+                    } else {
+                        need_text(&slots, columns, &types, &cur, "null_markers")?;
+                        slots
+                    };
+                    Some(Op::NullMarkers {
+                        slots,
+                        markers: values
+                            .iter()
+                            .map(|v| {
+                                if *case_insensitive {
+                                    v.to_ascii_lowercase().into_bytes()
+                                } else {
+                                    v.clone().into_bytes()
+                                }
+                            })
+                            .collect(),
+                        ci: *case_insensitive,
+                    })
+                }
+                Rule::Required { columns } => Some(Op::Required(resolve(columns, &live, &cur)?)),
+                Rule::Coerce { columns, on_error } => {
+                    let mut slots = Vec::new();
+                    for (name, ptr, ty) in columns {
+                        let named = Columns::Named(vec![(name.clone(), ptr.clone())]);
+                        let s = resolve(&named, &live, &cur)?[0];
+                        types[s] = Some(*ty);
+                        slots.push((s, *ty));
+                    }
+                    Some(Op::Coerce {
+                        slots,
+                        drop: *on_error == OnFail::Drop,
+                    })
+                }
+                Rule::Range {
+                    columns,
+                    min,
+                    max,
+                    action,
+                } => {
+                    let slots = resolve(columns, &live, &cur)?;
+                    let mut kind = None;
+                    for (i, &s) in slots.iter().enumerate() {
+                        let k = match types[s] {
+                            Some(ValueType::Int) | Some(ValueType::Float) => "number",
+                            Some(ValueType::Timestamp) => "timestamp",
+                            t => {
+                                return Err(ConfError::new(
+                                    ptr_of(columns, i),
+                                    format!(
+                                        "`range` needs a numeric or timestamp column, but `{}` is {}: coerce it first",
+                                        cur[s],
+                                        ty_name(t)
+                                    ),
+                                ))
+                            }
+                        };
+                        if kind.is_some_and(|prev| prev != k) {
+                            return Err(ConfError::new(
+                                ptr_of(columns, i),
+                                "one `range` rule cannot mix numeric and timestamp columns",
+                            ));
+                        }
+                        kind = Some(k);
+                    }
+                    let (mut fmin, mut fmax, mut tmin, mut tmax) = (None, None, None, None);
+                    for (b, f, t) in [(min, &mut fmin, &mut tmin), (max, &mut fmax, &mut tmax)] {
+                        let Some(b) = b else { continue };
+                        if kind == Some("timestamp") {
+                            let ts = b
+                                .value
+                                .as_str()
+                                .and_then(|s| Timestamp::parse(s.as_bytes()))
+                                .ok_or_else(|| ConfError::new(b.pointer.clone(), "expected an ISO 8601 timestamp string (the columns are timestamps)"))?;
+                            *t = Some(ts);
+                        } else {
+                            let v = b.value.as_f64().ok_or_else(|| {
+                                ConfError::new(b.pointer.clone(), "expected a number")
+                            })?;
+                            *f = Some(v);
+                        }
+                    }
+                    if let (Some(a), Some(b)) = (fmin, fmax) {
+                        if a > b {
+                            return Err(ConfError::new(
+                                spec.pointer.clone(),
+                                format!("`min` ({a}) is greater than `max` ({b})"),
+                            ));
+                        }
+                    }
+                    if let (Some(a), Some(b)) = (tmin, tmax) {
+                        if a > b {
+                            return Err(ConfError::new(
+                                spec.pointer.clone(),
+                                "`min` is later than `max`",
+                            ));
+                        }
+                    }
+                    Some(Op::Range {
+                        slots,
+                        min: fmin,
+                        max: fmax,
+                        min_ts: tmin,
+                        max_ts: tmax,
+                        action: *action,
+                    })
+                }
+                Rule::Allowed {
+                    columns,
+                    values,
+                    action,
+                    case_insensitive,
+                } => {
+                    let slots = resolve(columns, &live, &cur)?;
+                    let mut set = HashSet::default();
+                    for v in values {
+                        let mut key = match v {
+                            Value::String(s) => s.clone().into_bytes(),
+                            Value::Number(n) => match (n.as_i64(), n.as_f64()) {
+                                (Some(i), _) => i.to_string().into_bytes(),
+                                (None, Some(f)) => ryu::Buffer::new().format(f).as_bytes().to_vec(),
+                                _ => n.to_string().into_bytes(),
+                            },
+                            Value::Bool(b) => b.to_string().into_bytes(),
+                            _ => continue, // null: nulls are never checked
+                        };
+                        if *case_insensitive {
+                            key.make_ascii_lowercase();
+                        }
+                        set.insert(key);
+                    }
+                    Some(Op::Allowed {
+                        slots,
+                        set,
+                        ci: *case_insensitive,
+                        drop: *action == OnFail::Drop,
+                    })
+                }
+                Rule::Dedupe { columns } => Some(Op::Dedupe {
+                    slots: resolve(columns, &live, &cur)?,
+                }),
+                Rule::Impute { columns, strategy } => {
+                    let slots = resolve(columns, &live, &cur)?;
+                    let mut fills = Vec::new();
+                    for (i, &s) in slots.iter().enumerate() {
+                        match strategy {
+                            Strategy::Mean | Strategy::Median
+                                if !types[s].is_some_and(|t| t.is_numeric()) =>
+                            {
+                                return Err(ConfError::new(
+                                    ptr_of(columns, i),
+                                    format!(
+                                        "mean/median imputation needs an int or float column, but `{}` is {}: coerce it first",
+                                        cur[s],
+                                        ty_name(types[s])
+                                    ),
+                                ));
+                            }
+                            Strategy::Constant(v) => {
+                                fills.push(constant_fill(v, types[s]).map_err(|m| {
+                                    ConfError::new(
+                                        format!("{}/value", spec.pointer),
+                                        format!("column `{}`: {m}", cur[s]),
+                                    )
+                                })?)
+                            }
+                            _ => fills.push(Fill::None),
+                        }
+                    }
+                    if !matches!(strategy, Strategy::Constant(_)) {
+                        stages.push(ops.len());
+                    }
+                    Some(Op::Impute {
+                        slots,
+                        strategy: strategy.clone(),
+                        fills,
+                    })
+                }
+                Rule::Encode {
+                    columns,
+                    categories,
+                    unknown,
+                } => {
+                    let slots = resolve(columns, &live, &cur)?;
+                    need_text(&slots, columns, &types, &cur, "encode")?;
+                    for &s in &slots {
+                        types[s] = Some(ValueType::Int);
+                    }
+                    Some(Op::Encode {
+                        slots,
+                        map: categories
+                            .iter()
+                            .enumerate()
+                            .map(|(i, c)| (c.clone().into_bytes(), i as i64))
+                            .collect(),
+                        drop: *unknown == OnFail::Drop,
+                    })
+                }
+                Rule::Select { columns } => {
+                    live = resolve(columns, &live, &cur)?;
+                    None
+                }
+                Rule::Drop { columns } => {
+                    let gone = resolve(columns, &live, &cur)?;
+                    live.retain(|s| !gone.contains(s));
+                    if live.is_empty() {
+                        return Err(ConfError::new(
+                            spec.pointer.clone(),
+                            "this would drop every column",
+                        ));
+                    }
+                    None
+                }
+                Rule::Rename { names } => {
+                    let mut next = cur.clone();
+                    for (old, new, ptr) in names {
+                        let named = Columns::Named(vec![(old.clone(), ptr.clone())]);
+                        let s = resolve(&named, &live, &cur)?[0];
+                        next[s] = new.clone();
+                    }
+                    let mut seen = HashSet::new();
+                    for &s in &live {
+                        if !seen.insert(next[s].as_str()) {
+                            return Err(ConfError::new(
+                                spec.pointer.clone(),
+                                format!("after renaming, two columns are called `{}`", next[s]),
+                            ));
+                        }
+                    }
+                    cur = next;
+                    None
+                }
+            };
+            if let Some(op) = op {
+                ops.push(op);
+                op_rule.push(ri);
+                slot_names.push(cur.clone());
+            }
+        }
+
+        let mut out_slots = live.clone();
+        if let Some((label, ptr)) = &cfg.output.label {
+            let pos = out_slots
+                .iter()
+                .position(|&s| cur[s] == *label)
+                .ok_or_else(|| {
+                    ConfError::new(
+                        ptr.clone(),
+                        format!("the label column `{label}` is not among the output columns"),
+                    )
+                })?;
+            if cfg.output.format == OutputFormat::SageMaker {
+                let s = out_slots.remove(pos);
+                out_slots.insert(0, s);
+            }
+        }
+        if cfg.output.format == OutputFormat::SageMaker {
+            for &s in &out_slots {
+                if !matches!(
+                    types[s],
+                    Some(
+                        ValueType::Int | ValueType::Float | ValueType::Bool | ValueType::Timestamp
+                    )
+                ) {
+                    return Err(ConfError::new(
+                        "/output/format",
+                        format!(
+                            "the sagemaker format writes numbers only, but column `{}` is {}: coerce it, encode it, or drop it",
+                            cur[s],
+                            ty_name(types[s])
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Plan {
+            input_names: names.to_vec(),
+            out_names: out_slots.iter().map(|&s| cur[s].clone()).collect(),
+            out_types: out_slots.iter().map(|&s| types[s]).collect(),
+            out_slots,
+            ops,
+            op_rule,
+            rule_meta,
+            stages,
+            out_format: cfg.output.format,
+            delimiter: cfg.output.delimiter,
+            header: cfg.output.header,
+            input_delimiter: cfg.input.delimiter,
+            slot_names,
+            min_rows_out: cfg.min_rows_out,
+        })
+    }
+
+    /// How many passes over the input the plan needs (1 + one per imputation stage).
+    pub fn passes(&self) -> usize {
+        1 + self.stages.len()
+    }
+
+    /// The output schema (name and type of each output column).
+    pub fn schema(&self) -> Vec<ColumnSchema> {
+        self.out_names
+            .iter()
+            .zip(&self.out_types)
+            .map(|(n, t)| ColumnSchema {
+                name: n.clone(),
+                r#type: t.map_or("string", |t| t.name()).to_string(),
+            })
+            .collect()
+    }
+}
+
+fn constant_fill(v: &Value, ty: Ty) -> Result<Fill, String> {
+    let bad = || format!("the value {v} is not a {}", ty_name(ty));
+    Ok(match ty {
+        None | Some(ValueType::String) | Some(ValueType::Category) => match v {
+            Value::String(s) => Fill::Text(s.clone().into_bytes()),
+            other => Fill::Text(other.to_string().into_bytes()),
+        },
+        Some(ValueType::Int) => Fill::Cell(Cell::Int(v.as_i64().ok_or_else(bad)?)),
+        Some(ValueType::Float) => Fill::Cell(Cell::Float(v.as_f64().ok_or_else(bad)?, 0, 0)),
+        Some(ValueType::Bool) => Fill::Cell(Cell::Bool(v.as_bool().ok_or_else(bad)?)),
+        Some(ValueType::Timestamp) => Fill::Cell(Cell::Ts(
+            v.as_str()
+                .and_then(|s| Timestamp::parse(s.as_bytes()))
+                .ok_or_else(bad)?,
+        )),
+    })
+}
+
+/// A row being processed: the record (field bytes + scratch) and one cell per input column.
+#[derive(Default)]
+struct Row {
+    rec: Record,
+    cells: Vec<Cell>,
+}
+
+impl Row {
+    #[inline]
+    fn bytes(&self, s: u32, e: u32) -> &[u8] {
+        &self.rec.buf[s as usize..e as usize]
+    }
+
+    fn load(&mut self) {
+        self.cells.clear();
+        for &(s, e, k) in &self.rec.spans {
+            self.cells.push(match k {
+                FieldKind::Str => Cell::Text(s, e),
+                FieldKind::Number => Cell::Num(s, e),
+                FieldKind::Json => Cell::Json(s, e),
+                FieldKind::Null => Cell::Null,
+                FieldKind::Bool => Cell::Bool(self.rec.buf[s as usize] == b't'),
+            });
+        }
+    }
+
+    fn push_text(&mut self, bytes: &[u8]) -> Cell {
+        let s = self.rec.buf.len() as u32;
+        self.rec.buf.extend_from_slice(bytes);
+        Cell::Text(s, self.rec.buf.len() as u32)
+    }
+
+    /// The cell's canonical text (for allowed-value checks, mode counting, messages).
+    fn canonical(&self, c: Cell, out: &mut Vec<u8>) {
+        out.clear();
+        match c {
+            Cell::Null => {}
+            Cell::Text(s, e) | Cell::Num(s, e) | Cell::Json(s, e) => {
+                out.extend_from_slice(self.bytes(s, e))
+            }
+            Cell::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
+            Cell::Float(f, ..) => out.extend_from_slice(ryu::Buffer::new().format(f).as_bytes()),
+            Cell::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+            Cell::Ts(t) => out.extend_from_slice(t.to_string().as_bytes()),
+        }
+    }
+}
+
+fn trim_range(bytes: &[u8]) -> (usize, usize) {
+    let mut a = 0;
+    let mut b = bytes.len();
+    while a < b && bytes[a].is_ascii_whitespace() {
+        a += 1;
+    }
+    while b > a && bytes[b - 1].is_ascii_whitespace() {
+        b -= 1;
+    }
+    if (a < b) && (bytes[a] >= 0x80 || bytes[b - 1] >= 0x80) {
+        // Unicode whitespace at an edge: let str::trim decide (the record is valid UTF-8)
+        if let Ok(s) = std::str::from_utf8(&bytes[a..b]) {
+            let t = s.trim();
+            let off = t.as_ptr() as usize - s.as_ptr() as usize;
+            return (a + off, a + off + t.len());
+        }
+    }
+    (a, b)
+}
+
+fn coerce(row: &Row, c: Cell, ty: ValueType) -> Option<Cell> {
+    let text = |s: u32, e: u32| row.bytes(s, e);
+    Some(match (c, ty) {
+        (Cell::Null, _) => Cell::Null,
+        (Cell::Text(s, e) | Cell::Num(s, e), ValueType::Int) => Cell::Int(parse_int(text(s, e))?),
+        (Cell::Text(s, e) | Cell::Num(s, e), ValueType::Float) => {
+            Cell::Float(parse_float(text(s, e))?, s, e)
+        }
+        (Cell::Text(s, e), ValueType::Bool) => Cell::Bool(parse_bool(text(s, e))?),
+        (Cell::Text(s, e), ValueType::Timestamp) => Cell::Ts(Timestamp::parse(text(s, e))?),
+        (Cell::Text(..), ValueType::String | ValueType::Category) => c,
+        (Cell::Num(s, e) | Cell::Json(s, e), ValueType::String | ValueType::Category) => {
+            Cell::Text(s, e)
+        }
+        (Cell::Int(i), ValueType::Float) => Cell::Float(i as f64, 0, 0),
+        (Cell::Float(f, ..), ValueType::Int) if f.fract() == 0.0 && f.abs() < 9.2e18 => {
+            Cell::Int(f as i64)
+        }
+        (Cell::Bool(b), ValueType::Int) => Cell::Int(b as i64),
+        (Cell::Bool(b), ValueType::Float) => Cell::Float(b as i64 as f64, 0, 0),
+        (Cell::Num(s, e), ValueType::Bool) => match text(s, e) {
+            b"1" => Cell::Bool(true),
+            b"0" => Cell::Bool(false),
+            _ => return None,
+        },
+        (Cell::Int(_), ValueType::Int)
+        | (Cell::Float(..), ValueType::Float)
+        | (Cell::Bool(_), ValueType::Bool)
+        | (Cell::Ts(_), ValueType::Timestamp) => c,
+        // typed values to text are handled by the caller (they need the arena)
+        (
+            Cell::Int(_) | Cell::Float(..) | Cell::Bool(_) | Cell::Ts(_),
+            ValueType::String | ValueType::Category,
+        ) => c,
+        _ => return None,
+    })
+}
+
+/// Per-rule counters.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    changed: u64,
+    dropped: u64,
+}
+
+/// Executes the plan's ops on rows. `collect` (when set) gathers the statistics of stage `k`.
+struct Exec<'p> {
+    plan: &'p mut Plan,
+    counts: Vec<Counts>,
+    dedupe: Vec<FingerprintSet>,
+    scratch: Vec<u8>,
+}
+
+impl<'p> Exec<'p> {
+    fn new(plan: &'p mut Plan) -> Self {
+        let n = plan.ops.len();
+        Exec {
+            plan,
+            counts: vec![Counts::default(); n],
+            dedupe: (0..n).map(|_| FingerprintSet::default()).collect(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Runs ops `0..upto` on the row.
+    fn apply(&mut self, row: &mut Row, upto: usize) -> Result<(), Dropped> {
+        for oi in 0..upto {
+            let counts = &mut self.counts[oi];
+            match &self.plan.ops[oi] {
+                Op::Trim(slots) => {
+                    for &s in slots {
+                        if let Cell::Text(a, b) = row.cells[s] {
+                            let (x, y) = trim_range(row.bytes(a, b));
+                            if x != 0 || y != (b - a) as usize {
+                                row.cells[s] = Cell::Text(a + x as u32, a + y as u32);
+                                counts.changed += 1;
+                            }
+                        }
+                    }
+                }
+                Op::Case { slots, upper } => {
+                    for &s in slots {
+                        if let Cell::Text(a, b) = row.cells[s] {
+                            let bytes = row.bytes(a, b);
+                            let needs = if *upper {
+                                bytes.iter().any(|c| c.is_ascii_lowercase() || *c >= 0x80)
+                            } else {
+                                bytes.iter().any(|c| c.is_ascii_uppercase() || *c >= 0x80)
+                            };
+                            if !needs {
+                                continue;
+                            }
+                            self.scratch.clear();
+                            if bytes.is_ascii() {
+                                self.scratch.extend(bytes.iter().map(|c| {
+                                    if *upper {
+                                        c.to_ascii_uppercase()
+                                    } else {
+                                        c.to_ascii_lowercase()
+                                    }
+                                }));
+                            } else {
+                                let t = String::from_utf8_lossy(bytes);
+                                let t = if *upper {
+                                    t.to_uppercase()
+                                } else {
+                                    t.to_lowercase()
+                                };
+                                self.scratch.extend_from_slice(t.as_bytes());
+                            }
+                            if self.scratch != row.bytes(a, b) {
+                                row.cells[s] = row.push_text(&self.scratch);
+                                counts.changed += 1;
+                            }
+                        }
+                    }
+                }
+                Op::NullMarkers { slots, markers, ci } => {
+                    for &s in slots {
+                        if let Cell::Text(a, b) = row.cells[s] {
+                            let bytes = row.bytes(a, b);
+                            let hit = markers.iter().any(|m| {
+                                m.len() == bytes.len()
+                                    && if *ci {
+                                        m.eq_ignore_ascii_case(bytes)
+                                    } else {
+                                        m[..] == *bytes
+                                    }
+                            });
+                            if hit {
+                                row.cells[s] = Cell::Null;
+                                counts.changed += 1;
+                            }
+                        }
+                    }
+                }
+                Op::Required(slots) => {
+                    for &s in slots {
+                        if row.cells[s] == Cell::Null {
+                            counts.dropped += 1;
+                            return Err(Dropped { op: oi, slot: s });
+                        }
+                    }
+                }
+                Op::Coerce { slots, drop } => {
+                    for &(s, ty) in slots {
+                        let c = row.cells[s];
+                        match coerce(row, c, ty) {
+                            Some(n) => {
+                                let n = match (n, ty) {
+                                    (
+                                        Cell::Int(_)
+                                        | Cell::Float(..)
+                                        | Cell::Bool(_)
+                                        | Cell::Ts(_),
+                                        ValueType::String | ValueType::Category,
+                                    ) => {
+                                        row.canonical(n, &mut self.scratch);
+                                        row.push_text(&self.scratch)
+                                    }
+                                    _ => n,
+                                };
+                                row.cells[s] = n;
+                            }
+                            None if *drop => {
+                                counts.dropped += 1;
+                                return Err(Dropped { op: oi, slot: s });
+                            }
+                            None => {
+                                row.cells[s] = Cell::Null;
+                                counts.changed += 1;
+                            }
+                        }
+                    }
+                }
+                Op::Range {
+                    slots,
+                    min,
+                    max,
+                    min_ts,
+                    max_ts,
+                    action,
+                } => {
+                    for &s in slots {
+                        let c = row.cells[s];
+                        let (lo, hi) = match c {
+                            Cell::Int(i) => (
+                                min.is_some_and(|m| (i as f64) < m),
+                                max.is_some_and(|m| (i as f64) > m),
+                            ),
+                            Cell::Float(f, ..) => {
+                                (min.is_some_and(|m| f < m), max.is_some_and(|m| f > m))
+                            }
+                            Cell::Ts(t) => {
+                                (min_ts.is_some_and(|m| t < m), max_ts.is_some_and(|m| t > m))
+                            }
+                            _ => (false, false),
+                        };
+                        if !(lo || hi) {
+                            continue;
+                        }
+                        match action {
+                            OnFail::Drop => {
+                                counts.dropped += 1;
+                                return Err(Dropped { op: oi, slot: s });
+                            }
+                            OnFail::Null => row.cells[s] = Cell::Null,
+                            OnFail::Clip => {
+                                row.cells[s] = match c {
+                                    Cell::Int(_) => Cell::Int(if lo {
+                                        min.map_or(0, |m| m.ceil() as i64)
+                                    } else {
+                                        max.map_or(0, |m| m.floor() as i64)
+                                    }),
+                                    Cell::Float(..) => Cell::Float(
+                                        if lo {
+                                            min.unwrap_or(0.0)
+                                        } else {
+                                            max.unwrap_or(0.0)
+                                        },
+                                        0,
+                                        0,
+                                    ),
+                                    Cell::Ts(_) => Cell::Ts(if lo {
+                                        min_ts.unwrap_or(Timestamp {
+                                            secs: 0,
+                                            nanos: 0,
+                                            utc: false,
+                                        })
+                                    } else {
+                                        max_ts.unwrap_or(Timestamp {
+                                            secs: 0,
+                                            nanos: 0,
+                                            utc: false,
+                                        })
+                                    }),
+                                    other => other,
+                                }
+                            }
+                        }
+                        counts.changed += 1;
+                    }
+                }
+                Op::Allowed {
+                    slots,
+                    set,
+                    ci,
+                    drop,
+                } => {
+                    for &s in slots {
+                        let c = row.cells[s];
+                        if c == Cell::Null {
+                            continue;
+                        }
+                        row.canonical(c, &mut self.scratch);
+                        if *ci {
+                            self.scratch.make_ascii_lowercase();
+                        }
+                        if set.contains(&self.scratch) {
+                            continue;
+                        }
+                        if *drop {
+                            counts.dropped += 1;
+                            return Err(Dropped { op: oi, slot: s });
+                        }
+                        row.cells[s] = Cell::Null;
+                        counts.changed += 1;
+                    }
+                }
+                Op::Dedupe { slots } => {
+                    let buf = &mut self.scratch;
+                    buf.clear();
+                    for &s in slots {
+                        match row.cells[s] {
+                            Cell::Null => buf.push(0),
+                            Cell::Text(a, b) | Cell::Num(a, b) | Cell::Json(a, b) => {
+                                buf.push(1);
+                                buf.extend_from_slice(&(b - a).to_le_bytes());
+                                buf.extend_from_slice(row.bytes(a, b));
+                            }
+                            Cell::Int(i) => {
+                                buf.push(2);
+                                buf.extend_from_slice(&i.to_le_bytes());
+                            }
+                            Cell::Float(f, ..) => {
+                                buf.push(3);
+                                let f = if f == 0.0 { 0.0 } else { f };
+                                buf.extend_from_slice(&f.to_bits().to_le_bytes());
+                            }
+                            Cell::Bool(b) => buf.extend_from_slice(&[4, b as u8]),
+                            Cell::Ts(t) => {
+                                buf.push(5);
+                                buf.extend_from_slice(&t.secs.to_le_bytes());
+                                buf.extend_from_slice(&t.nanos.to_le_bytes());
+                                buf.push(t.utc as u8);
+                            }
+                        }
+                    }
+                    if !self.dedupe[oi].insert_bytes(buf) {
+                        counts.dropped += 1;
+                        return Err(Dropped {
+                            op: oi,
+                            slot: usize::MAX,
+                        });
+                    }
+                }
+                Op::Impute { slots, fills, .. } => {
+                    for (i, &s) in slots.iter().enumerate() {
+                        if row.cells[s] != Cell::Null {
+                            continue;
+                        }
+                        match &fills[i] {
+                            Fill::None => continue,
+                            Fill::Cell(c) => row.cells[s] = *c,
+                            Fill::Text(t) => row.cells[s] = row.push_text(t),
+                        }
+                        counts.changed += 1;
+                    }
+                }
+                Op::Encode { slots, map, drop } => {
+                    for &s in slots {
+                        match row.cells[s] {
+                            Cell::Null => {}
+                            Cell::Text(a, b) => match map.get(row.bytes(a, b)) {
+                                Some(&i) => {
+                                    row.cells[s] = Cell::Int(i);
+                                    counts.changed += 1;
+                                }
+                                None if *drop => {
+                                    counts.dropped += 1;
+                                    return Err(Dropped { op: oi, slot: s });
+                                }
+                                None => {
+                                    row.cells[s] = Cell::Null;
+                                    counts.changed += 1;
+                                }
+                            },
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn drop_reason(&self, row: &Row, d: Dropped) -> String {
+        let names = &self.plan.slot_names[d.op];
+        let name = |s: usize| names.get(s).map_or("?", |n| n.as_str());
+        let mut text = Vec::new();
+        let orig = |s: usize| -> String {
+            let (a, b, _) = row.rec.spans[s];
+            let v = String::from_utf8_lossy(&row.rec.buf[a as usize..b as usize]).into_owned();
+            if v.len() > 80 {
+                let mut cut = 80;
+                while !v.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                format!("{}…", &v[..cut])
+            } else {
+                v
+            }
+        };
+        match &self.plan.ops[d.op] {
+            Op::Required(_) => format!("column `{}` is null", name(d.slot)),
+            Op::Coerce { slots, .. } => {
+                let ty = slots
+                    .iter()
+                    .find(|(s, _)| *s == d.slot)
+                    .map_or("?", |(_, t)| t.name());
+                row.canonical(row.cells[d.slot], &mut text);
+                format!(
+                    "column `{}`: {:?} is not a valid {ty}",
+                    name(d.slot),
+                    String::from_utf8_lossy(&text)
+                )
+            }
+            Op::Range { .. } => {
+                row.canonical(row.cells[d.slot], &mut text);
+                format!(
+                    "column `{}`: {} is out of range",
+                    name(d.slot),
+                    String::from_utf8_lossy(&text)
+                )
+            }
+            Op::Allowed { .. } => {
+                row.canonical(row.cells[d.slot], &mut text);
+                format!(
+                    "column `{}`: {:?} is not an allowed value",
+                    name(d.slot),
+                    String::from_utf8_lossy(&text)
+                )
+            }
+            Op::Encode { .. } => format!(
+                "column `{}`: {:?} is not a known category",
+                name(d.slot),
+                orig(d.slot)
+            ),
+            Op::Dedupe { .. } => "duplicate of an earlier row".to_string(),
+            _ => "dropped".to_string(),
+        }
+    }
+}
+
+fn write_cell_text(out: &mut Vec<u8>, row: &Row, c: Cell, delimiter: u8, sagemaker: bool) {
+    match c {
+        Cell::Null => {}
+        Cell::Text(s, e) | Cell::Num(s, e) | Cell::Json(s, e) => {
+            write_csv_field(out, row.bytes(s, e), delimiter)
+        }
+        Cell::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
+        Cell::Float(_, s, e) if s < e => out.extend_from_slice(row.bytes(s, e)),
+        Cell::Float(f, ..) => out.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes()),
+        Cell::Bool(b) => out.extend_from_slice(match (b, sagemaker) {
+            (true, true) => b"1",
+            (false, true) => b"0",
+            (true, false) => b"true",
+            (false, false) => b"false",
+        }),
+        Cell::Ts(t) => {
+            if sagemaker {
+                if t.nanos == 0 {
+                    out.extend_from_slice(itoa::Buffer::new().format(t.secs).as_bytes());
+                } else {
+                    out.extend_from_slice(ryu::Buffer::new().format(t.epoch_seconds()).as_bytes());
+                }
+            } else {
+                out.extend_from_slice(t.to_string().as_bytes());
+            }
+        }
+    }
+}
+
+fn write_row<W: Write>(plan: &Plan, row: &Row, sink: &mut Sink<W>, json_keys: &[Vec<u8>]) {
+    let out = &mut sink.buf;
+    match plan.out_format {
+        OutputFormat::Csv | OutputFormat::SageMaker => {
+            let sm = plan.out_format == OutputFormat::SageMaker;
+            let d = if sm { b',' } else { plan.delimiter };
+            for (i, &s) in plan.out_slots.iter().enumerate() {
+                if i > 0 {
+                    out.push(d);
+                }
+                write_cell_text(out, row, row.cells[s], d, sm);
+            }
+            out.push(b'\n');
+        }
+        OutputFormat::Jsonl => {
+            out.push(b'{');
+            for (i, &s) in plan.out_slots.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&json_keys[i]);
+                match row.cells[s] {
+                    Cell::Null => out.extend_from_slice(b"null"),
+                    Cell::Text(a, b) => write_json_string(out, row.bytes(a, b)),
+                    Cell::Num(a, b) | Cell::Json(a, b) => out.extend_from_slice(row.bytes(a, b)),
+                    Cell::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+                    Cell::Float(f, ..) => {
+                        out.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes())
+                    }
+                    Cell::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+                    Cell::Ts(t) => write_json_string(out, t.to_string().as_bytes()),
+                }
+            }
+            out.extend_from_slice(b"}\n");
+        }
+    }
+}
+
+struct Reject<'a> {
+    line: u64,
+    reason: &'a str,
+    detail: &'a str,
+    rule: Option<&'a str>,
+    record: &'a str,
+}
+
+fn write_reject<W: Write>(sink: &mut Sink<W>, r: &Reject<'_>) {
+    let out = &mut sink.buf;
+    out.extend_from_slice(b"{\"line\":");
+    out.extend_from_slice(itoa::Buffer::new().format(r.line).as_bytes());
+    out.extend_from_slice(b",\"reason\":");
+    write_json_string(out, r.reason.as_bytes());
+    out.extend_from_slice(b",\"detail\":");
+    write_json_string(out, r.detail.as_bytes());
+    if let Some(rule) = r.rule {
+        out.extend_from_slice(b",\"rule\":");
+        write_json_string(out, rule.as_bytes());
+    }
+    out.extend_from_slice(b",\"record\":");
+    write_json_string(out, r.record.as_bytes());
+    out.extend_from_slice(b"}\n");
+}
+
+fn io_err(e: std::io::Error) -> CleanseError {
+    CleanseError::Io(e)
+}
+
+/// Opens the reader and checks its columns.
+pub(crate) fn open<R: Read>(cfg: &Config, input: R) -> Result<RecordReader<R>, CleanseError> {
+    let mut rdr = RecordReader::new(&cfg.input, input).map_err(CleanseError::from_input)?;
+    rdr.prime().map_err(CleanseError::from_input)?;
+    if rdr.columns().is_empty() {
+        return Err(CleanseError::InvalidInput(
+            "no columns: the JSON Lines input has no line that is a JSON object".into(),
+        ));
+    }
+    Ok(rdr)
+}
+
+/// Stats pass for stage `k`: runs ops before the stage's impute op, collects, and sets its fills.
+pub(crate) fn stats_pass<R: Read>(
+    plan: &mut Plan,
+    k: usize,
+    rdr: &mut RecordReader<R>,
+) -> Result<(), CleanseError> {
+    let op_idx = plan.stages[k];
+    let (slots, strategy) = match &plan.ops[op_idx] {
+        Op::Impute {
+            slots, strategy, ..
+        } => (slots.clone(), strategy.clone()),
+        _ => return Err(CleanseError::Internal("stage is not an impute op".into())),
+    };
+    let mut collectors: Vec<Collector> = slots
+        .iter()
+        .map(|_| match strategy {
+            Strategy::Mean => Collector::Mean(Moments::default()),
+            Strategy::Median => Collector::Median(QuantileSketch::new(MEDIAN_EXACT_CAP)),
+            _ => Collector::Mode(HeavyHitters::new(MODE_CAPACITY, 4096)),
+        })
+        .collect();
+    let mut row = Row::default();
+    let mut key = Vec::new();
+    {
+        let mut exec = Exec::new(plan);
+        loop {
+            match rdr.next(&mut row.rec).map_err(io_err)? {
+                Next::End => break,
+                Next::Malformed(_) => continue,
+                Next::Record => {}
+            }
+            row.load();
+            if exec.apply(&mut row, op_idx).is_err() {
+                continue;
+            }
+            for (i, &s) in slots.iter().enumerate() {
+                let c = row.cells[s];
+                match &mut collectors[i] {
+                    Collector::Mean(m) => match c {
+                        Cell::Int(v) => m.push(v as f64),
+                        Cell::Float(v, ..) => m.push(v),
+                        _ => {}
+                    },
+                    Collector::Median(q) => match c {
+                        Cell::Int(v) => q.push(v as f64),
+                        Cell::Float(v, ..) => q.push(v),
+                        _ => {}
+                    },
+                    Collector::Mode(h) => {
+                        if c != Cell::Null {
+                            key.clear();
+                            encode_key(&row, c, &mut key);
+                            h.push(&key);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let types: Vec<Ty> = {
+        // the column types at this op: recompute from the ops before it
+        let mut t: Vec<Ty> = vec![None; plan.input_names.len()];
+        for op in &plan.ops[..op_idx] {
+            match op {
+                Op::Coerce { slots, .. } => slots.iter().for_each(|&(s, ty)| t[s] = Some(ty)),
+                Op::Encode { slots, .. } => slots.iter().for_each(|&s| t[s] = Some(ValueType::Int)),
+                _ => {}
+            }
+        }
+        t
+    };
+    let fills: Vec<Fill> = collectors
+        .iter()
+        .zip(&slots)
+        .map(|(c, &s)| {
+            let num = |v: Option<f64>| match (v, types[s]) {
+                (None, _) => Fill::None,
+                (Some(v), Some(ValueType::Int)) => Fill::Cell(Cell::Int(v.round() as i64)),
+                (Some(v), _) => Fill::Cell(Cell::Float(v, 0, 0)),
+            };
+            match c {
+                Collector::Mean(m) => num(m.mean()),
+                Collector::Median(q) => num(q.quantile(0.5)),
+                Collector::Mode(h) => match h.top(1).first() {
+                    None => Fill::None,
+                    Some((k, _)) => decode_key(k),
+                },
+            }
+        })
+        .collect();
+    if let Op::Impute { fills: f, .. } = &mut plan.ops[op_idx] {
+        *f = fills;
+    }
+    Ok(())
+}
+
+fn encode_key(row: &Row, c: Cell, key: &mut Vec<u8>) {
+    match c {
+        Cell::Null => {}
+        Cell::Text(a, b) | Cell::Num(a, b) | Cell::Json(a, b) => {
+            key.push(b't');
+            key.extend_from_slice(row.bytes(a, b));
+        }
+        Cell::Int(i) => {
+            key.push(b'i');
+            key.extend_from_slice(&i.to_le_bytes());
+        }
+        Cell::Float(f, ..) => {
+            key.push(b'f');
+            key.extend_from_slice(&(if f == 0.0 { 0.0f64 } else { f }).to_bits().to_le_bytes());
+        }
+        Cell::Bool(b) => key.extend_from_slice(&[b'b', b as u8]),
+        Cell::Ts(t) => {
+            key.push(b's');
+            key.extend_from_slice(&t.secs.to_le_bytes());
+            key.extend_from_slice(&t.nanos.to_le_bytes());
+            key.push(t.utc as u8);
+        }
+    }
+}
+
+fn decode_key(k: &[u8]) -> Fill {
+    let le8 = |b: &[u8]| -> [u8; 8] {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(&b[..8]);
+        a
+    };
+    match k.split_first() {
+        Some((b't', rest)) => Fill::Text(rest.to_vec()),
+        Some((b'i', rest)) if rest.len() == 8 => {
+            Fill::Cell(Cell::Int(i64::from_le_bytes(le8(rest))))
+        }
+        Some((b'f', rest)) if rest.len() == 8 => Fill::Cell(Cell::Float(
+            f64::from_bits(u64::from_le_bytes(le8(rest))),
+            0,
+            0,
+        )),
+        Some((b'b', rest)) if rest.len() == 1 => Fill::Cell(Cell::Bool(rest[0] == 1)),
+        Some((b's', rest)) if rest.len() == 13 => {
+            let mut n = [0u8; 4];
+            n.copy_from_slice(&rest[8..12]);
+            Fill::Cell(Cell::Ts(Timestamp {
+                secs: i64::from_le_bytes(le8(rest)),
+                nanos: u32::from_le_bytes(n),
+                utc: rest[12] == 1,
+            }))
+        }
+        _ => Fill::None,
+    }
+}
+
+fn fill_json(f: &Fill) -> Value {
+    match f {
+        Fill::None => Value::Null,
+        Fill::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
+        Fill::Cell(c) => match *c {
+            Cell::Int(i) => Value::from(i),
+            Cell::Float(f, ..) => Value::from(f),
+            Cell::Bool(b) => Value::Bool(b),
+            Cell::Ts(t) => Value::String(t.to_string()),
+            _ => Value::Null,
+        },
+    }
+}
+
+/// The final pass: applies every op and writes the output and the rejects.
+pub(crate) fn write_pass<R: Read, W: Write, J: Write>(
+    plan: &mut Plan,
+    rdr: &mut RecordReader<R>,
+    output: W,
+    rejects: J,
+) -> Result<Report, CleanseError> {
+    let mut out = Sink::new(output);
+    let mut rej = Sink::new(rejects);
+    let json_keys: Vec<Vec<u8>> = plan
+        .out_names
+        .iter()
+        .map(|n| {
+            let mut k = Vec::new();
+            write_json_string(&mut k, n.as_bytes());
+            k.push(b':');
+            k
+        })
+        .collect();
+    if plan.header && plan.out_format == OutputFormat::Csv {
+        for (i, n) in plan.out_names.iter().enumerate() {
+            if i > 0 {
+                out.buf.push(plan.delimiter);
+            }
+            write_csv_field(&mut out.buf, n.as_bytes(), plan.delimiter);
+        }
+        out.buf.push(b'\n');
+    }
+    let mut rows_in = 0u64;
+    let mut rows_out = 0u64;
+    let mut rejected = 0u64;
+    let mut malformed: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let (mut padded, mut truncated) = (0u64, 0u64);
+    let ncols = plan.input_names.len();
+    let delim = plan.input_delimiter;
+    let nops = plan.ops.len();
+    let mut row = Row::default();
+    let mut exec = Exec::new(plan);
+    loop {
+        let next = rdr.next(&mut row.rec).map_err(io_err)?;
+        match next {
+            Next::End => break,
+            Next::Malformed(m) => {
+                rows_in += 1;
+                rejected += 1;
+                *malformed.entry(m.kind.as_str()).or_default() += 1;
+                let record = if m.kind == crate::input::MalformedKind::RecordTooLarge {
+                    String::new()
+                } else {
+                    row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT)
+                };
+                write_reject(
+                    &mut rej,
+                    &Reject {
+                        line: row.rec.line,
+                        reason: m.kind.as_str(),
+                        detail: &m.detail,
+                        rule: None,
+                        record: &record,
+                    },
+                );
+                rej.maybe_flush().map_err(io_err)?;
+                continue;
+            }
+            Next::Record => {}
+        }
+        rows_in += 1;
+        if let Some(from) = row.rec.ragged_from {
+            if from > ncols {
+                truncated += 1;
+            } else {
+                padded += 1;
+            }
+        }
+        row.load();
+        match exec.apply(&mut row, nops) {
+            Ok(()) => {
+                rows_out += 1;
+                write_row(exec.plan, &row, &mut out, &json_keys);
+                out.maybe_flush().map_err(io_err)?;
+            }
+            Err(d) => {
+                rejected += 1;
+                let reason = exec.drop_reason(&row, d);
+                let rule = exec.plan.op_rule[d.op];
+                let (name, ptr) = &exec.plan.rule_meta[rule];
+                let n = row.rec.spans.len();
+                row.rec.spans.truncate(n);
+                let record = row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT);
+                write_reject(
+                    &mut rej,
+                    &Reject {
+                        line: row.rec.line,
+                        reason: name,
+                        detail: &reason,
+                        rule: Some(ptr),
+                        record: &record,
+                    },
+                );
+                rej.maybe_flush().map_err(io_err)?;
+            }
+        }
+    }
+    let counts = exec.counts.clone();
+    let dedupe_bytes: usize = exec.dedupe.iter().map(|d| d.heap_bytes()).sum();
+    drop(exec);
+    let mut rules: Vec<RuleReport> = plan
+        .rule_meta
+        .iter()
+        .map(|(name, ptr)| RuleReport {
+            rule: name.to_string(),
+            pointer: ptr.clone(),
+            changed: 0,
+            dropped: 0,
+        })
+        .collect();
+    for (oi, c) in counts.iter().enumerate() {
+        let r = &mut rules[plan.op_rule[oi]];
+        r.changed += c.changed;
+        r.dropped += c.dropped;
+    }
+    let mut imputed = Vec::new();
+    for (oi, op) in plan.ops.iter().enumerate() {
+        if let Op::Impute {
+            slots,
+            strategy,
+            fills,
+        } = op
+        {
+            for (i, &s) in slots.iter().enumerate() {
+                imputed.push(Imputed {
+                    column: plan.slot_names[oi][s].clone(),
+                    strategy: match strategy {
+                        Strategy::Constant(_) => "constant",
+                        Strategy::Mean => "mean",
+                        Strategy::Median => "median",
+                        Strategy::Mode => "mode",
+                    }
+                    .to_string(),
+                    value: fill_json(&fills[i]),
+                });
+            }
+        }
+    }
+    let (bytes_out, _) = out.finish().map_err(io_err)?;
+    let (rejects_bytes, _) = rej.finish().map_err(io_err)?;
+    let report = Report {
+        rows_in,
+        rows_out,
+        rows_rejected: rejected,
+        malformed,
+        ragged_padded: padded,
+        ragged_truncated: truncated,
+        rules,
+        imputed,
+        columns: plan.schema(),
+        passes: plan.passes() as u32,
+        bytes_in: rdr.bytes_read(),
+        bytes_out,
+        rejects_bytes,
+        dedupe_memory_bytes: dedupe_bytes as u64,
+    };
+    if rows_out < plan.min_rows_out {
+        return Err(CleanseError::NoRows(Box::new(report)));
+    }
+    Ok(report)
+}

@@ -1,0 +1,1493 @@
+//! Streaming record readers for CSV (RFC 4180) and JSON Lines, with bounded memory and malformed
+//! records reported (never silently dropped).
+//!
+//! A [`RecordReader`] yields one [`Record`] at a time into a buffer that is reused from record to
+//! record: no allocation per field or per row once the buffers have grown to the widest record.
+//! A record whose shape is wrong (wrong column count, invalid UTF-8, a field or record over its size
+//! limit, a JSON line that is not an object) comes back as [`Next::Malformed`] with the reason and
+//! its line number, for the caller to count and send to a rejects object.
+//!
+//! ```
+//! use cleanse::input::{InputConfig, Next, Record, RecordReader};
+//! let cfg = InputConfig::default();
+//! let data = "a,b\n1,\"x, y\"\n2\n";
+//! let mut rdr = RecordReader::new(&cfg, data.as_bytes()).unwrap();
+//! assert_eq!(rdr.columns(), ["a", "b"]);
+//! let mut rec = Record::default();
+//! assert!(matches!(rdr.next(&mut rec).unwrap(), Next::Record));
+//! assert_eq!(rec.text(1), "x, y");
+//! match rdr.next(&mut rec).unwrap() {
+//!     Next::Malformed(m) => assert_eq!((m.kind.as_str(), rec.line), ("wrong_column_count", 3)),
+//!     _ => unreachable!(),
+//! }
+//! assert!(matches!(rdr.next(&mut rec).unwrap(), Next::End));
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, Read};
+
+use crate::conf::{ConfError, Node};
+
+/// The input's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// CSV (RFC 4180: quoting, doubled quotes, embedded line breaks), configurable delimiter.
+    Csv,
+    /// JSON Lines: one JSON object per line; its members are the columns.
+    Jsonl,
+}
+
+/// What to do with a CSV record whose field count differs from the header's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ragged {
+    /// Reject it (counted, written to the rejects object). The default.
+    Reject,
+    /// Keep it: drop the extra trailing fields, fill missing trailing fields with null (what
+    /// polars' `truncate_ragged_lines=True` does). Counted in the report as `padded`/`truncated`.
+    PadTruncate,
+}
+
+/// How to read the input (the `input` member of a cleanse or validate configuration).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputConfig {
+    /// CSV or JSON Lines.
+    pub format: Format,
+    /// CSV field delimiter (default `,`).
+    pub delimiter: u8,
+    /// CSV quote character (default `"`).
+    pub quote: u8,
+    /// Whether the first CSV record is the header (default true).
+    pub header: bool,
+    /// Column names: required for CSV without a header; for JSON Lines the column set and order
+    /// (default: the members of the first line, in order).
+    pub columns: Option<Vec<String>>,
+    /// A record with a longer field is rejected (default 64 KiB).
+    pub max_field_bytes: usize,
+    /// A longer record is rejected without being held in memory (default 1 MiB).
+    pub max_record_bytes: usize,
+    /// Wrong field counts: reject (default) or pad/truncate.
+    pub ragged: Ragged,
+}
+
+impl Default for InputConfig {
+    fn default() -> Self {
+        InputConfig {
+            format: Format::Csv,
+            delimiter: b',',
+            quote: b'"',
+            header: true,
+            columns: None,
+            max_field_bytes: 64 * 1024,
+            max_record_bytes: 1024 * 1024,
+            ragged: Ragged::Reject,
+        }
+    }
+}
+
+/// The largest `max_record_bytes` accepted (64 MiB): the record buffer is the reader's memory.
+pub const MAX_RECORD_LIMIT: usize = 64 * 1024 * 1024;
+
+impl InputConfig {
+    /// Parses the `input` member of a configuration (`node` may be absent: the defaults).
+    pub fn parse(node: Option<&Node<'_>>) -> Result<Self, ConfError> {
+        let mut cfg = InputConfig::default();
+        let Some(node) = node else { return Ok(cfg) };
+        node.deny_unknown(&[
+            "format",
+            "delimiter",
+            "quote",
+            "header",
+            "columns",
+            "max_field_bytes",
+            "max_record_bytes",
+            "ragged",
+        ])?;
+        if let Some(n) = node.field("format")? {
+            cfg.format = match n.one_of(&["csv", "jsonl"])? {
+                "csv" => Format::Csv,
+                _ => Format::Jsonl,
+            };
+        }
+        if let Some(n) = node.field("delimiter")? {
+            cfg.delimiter = n.ascii_byte()?;
+        }
+        if let Some(n) = node.field("quote")? {
+            cfg.quote = n.ascii_byte()?;
+        }
+        if cfg.quote == cfg.delimiter {
+            return Err(node.error("`quote` and `delimiter` must differ"));
+        }
+        if let Some(n) = node.field("header")? {
+            cfg.header = n.bool()?;
+        }
+        if let Some(n) = node.field("columns")? {
+            let cols: Vec<String> = n.strings()?.into_iter().map(|(s, _)| s).collect();
+            if cols.is_empty() {
+                return Err(n.error("`columns` must name at least one column"));
+            }
+            if let Some(d) = first_duplicate(&cols) {
+                return Err(n.error(format!("column `{d}` is listed twice")));
+            }
+            cfg.columns = Some(cols);
+        }
+        if let Some(n) = node.field("max_record_bytes")? {
+            let v = n.u64()?;
+            if v < 1024 || v > MAX_RECORD_LIMIT as u64 {
+                return Err(n.error(format!("must be between 1024 and {MAX_RECORD_LIMIT} bytes")));
+            }
+            cfg.max_record_bytes = v as usize;
+        }
+        if let Some(n) = node.field("max_field_bytes")? {
+            let v = n.u64()?;
+            if v == 0 || v > cfg.max_record_bytes as u64 {
+                return Err(n.error("must be at least 1 and at most `max_record_bytes`"));
+            }
+            cfg.max_field_bytes = v as usize;
+        }
+        if let Some(n) = node.field("ragged")? {
+            cfg.ragged = match n.one_of(&["reject", "pad_truncate"])? {
+                "reject" => Ragged::Reject,
+                _ => Ragged::PadTruncate,
+            };
+        }
+        if cfg.format == Format::Csv && !cfg.header && cfg.columns.is_none() {
+            return Err(
+                node.error("a CSV input without a header needs `columns` (the column names)")
+            );
+        }
+        Ok(cfg)
+    }
+}
+
+fn first_duplicate(cols: &[String]) -> Option<&str> {
+    let mut seen = std::collections::HashSet::new();
+    cols.iter()
+        .find(|c| !seen.insert(c.as_str()))
+        .map(|s| s.as_str())
+}
+
+/// What kind of value a field holds (CSV fields are always [`FieldKind::Str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Text.
+    Str,
+    /// A JSON number literal (its text).
+    Number,
+    /// A JSON `true`/`false` literal (its text).
+    Bool,
+    /// JSON `null`, or a JSON Lines member that is absent, or a padded CSV field.
+    Null,
+    /// A JSON object or array (its raw text).
+    Json,
+}
+
+/// One record: the field bytes of every column (in column order) in one reusable buffer.
+#[derive(Debug, Default, Clone)]
+pub struct Record {
+    /// The field bytes, concatenated.
+    pub buf: Vec<u8>,
+    /// Per column: `(start, end, kind)` into `buf`.
+    pub spans: Vec<(u32, u32, FieldKind)>,
+    /// The line on which the record starts (1-based; the header is line 1).
+    pub line: u64,
+    /// For a CSV record kept by [`Ragged::PadTruncate`]: the field count it had.
+    pub ragged_from: Option<usize>,
+}
+
+impl Record {
+    /// The bytes of field `i`.
+    pub fn bytes(&self, i: usize) -> &[u8] {
+        let (s, e, _) = self.spans[i];
+        &self.buf[s as usize..e as usize]
+    }
+
+    /// The text of field `i` (lossy for invalid UTF-8, which only malformed records contain).
+    pub fn text(&self, i: usize) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.bytes(i))
+    }
+
+    /// The record as one CSV line (fields quoted where needed), for rejects; at most `limit`
+    /// bytes (then cut, on a character boundary, with `…`).
+    pub fn to_csv_lossy(&self, delimiter: u8, limit: usize) -> String {
+        let mut out = Vec::new();
+        for i in 0..self.spans.len() {
+            if i > 0 {
+                out.push(delimiter);
+            }
+            crate::output::write_csv_field(&mut out, self.bytes(i), delimiter);
+            if out.len() > limit {
+                break;
+            }
+        }
+        let mut s = String::from_utf8_lossy(&out).into_owned();
+        if s.len() > limit {
+            let mut cut = limit;
+            while !s.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            s.truncate(cut);
+            s.push('…');
+        }
+        s
+    }
+}
+
+/// Why a record was malformed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MalformedKind {
+    /// A CSV record with more or fewer fields than the header.
+    WrongColumnCount,
+    /// Bytes that are not UTF-8.
+    InvalidUtf8,
+    /// A field longer than `max_field_bytes`.
+    FieldTooLarge,
+    /// A record longer than `max_record_bytes` (its content is not kept).
+    RecordTooLarge,
+    /// A JSON line that is not a JSON object, or has a member that is not a column.
+    InvalidJson,
+}
+
+impl MalformedKind {
+    /// The stable name used in reports and rejects.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MalformedKind::WrongColumnCount => "wrong_column_count",
+            MalformedKind::InvalidUtf8 => "invalid_utf8",
+            MalformedKind::FieldTooLarge => "field_too_large",
+            MalformedKind::RecordTooLarge => "record_too_large",
+            MalformedKind::InvalidJson => "invalid_json",
+        }
+    }
+}
+
+/// A malformed record: the kind and a human-readable detail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// The kind (stable name via [`MalformedKind::as_str`]).
+    pub kind: MalformedKind,
+    /// What exactly is wrong (e.g. `14 fields, expected 12`).
+    pub detail: String,
+}
+
+/// What [`RecordReader::next`] read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// A well-formed record is in the [`Record`].
+    Record,
+    /// A malformed record (its fields, as far as kept, are in the [`Record`]).
+    Malformed(Malformed),
+    /// End of input.
+    End,
+}
+
+/// Errors that stop reading altogether (as opposed to a malformed record, which is counted).
+#[derive(Debug)]
+pub enum InputError {
+    /// The input is empty (no header, no record).
+    Empty,
+    /// The header is unusable (not UTF-8, duplicate names, too large).
+    BadHeader(String),
+    /// Reading failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InputError::Empty => write!(f, "the input is empty (no header and no records)"),
+            InputError::BadHeader(m) => write!(f, "unusable header: {m}"),
+            InputError::Io(e) => write!(f, "reading the input failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+impl From<io::Error> for InputError {
+    fn from(e: io::Error) -> Self {
+        InputError::Io(e)
+    }
+}
+
+const CHUNK: usize = 256 * 1024;
+
+/// A streaming reader of CSV or JSON Lines records with bounded memory.
+pub struct RecordReader<R> {
+    input: R,
+    buf: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    format: Format,
+    delimiter: u8,
+    quote: u8,
+    columns: Vec<String>,
+    column_index: HashMap<String, usize>,
+    max_field: usize,
+    max_record: usize,
+    ragged: Ragged,
+    key: Vec<u8>,
+    seen: Vec<bool>,
+    line: u64,
+    bytes_read: u64,
+}
+
+impl<R: Read> RecordReader<R> {
+    /// Opens a reader: reads the header (CSV) or settles the columns (JSON Lines).
+    pub fn new(cfg: &InputConfig, input: R) -> Result<Self, InputError> {
+        let mut rdr = RecordReader {
+            input,
+            buf: vec![0; CHUNK],
+            pos: 0,
+            len: 0,
+            eof: false,
+            format: cfg.format,
+            delimiter: cfg.delimiter,
+            quote: cfg.quote,
+            columns: Vec::new(),
+            column_index: HashMap::new(),
+            max_field: cfg.max_field_bytes,
+            max_record: cfg.max_record_bytes,
+            ragged: cfg.ragged,
+            key: Vec::new(),
+            seen: Vec::new(),
+            line: 1,
+            bytes_read: 0,
+        };
+        rdr.fill()?;
+        // a UTF-8 byte order mark is not part of the first column's name
+        if rdr.buf[..rdr.len].starts_with(b"\xEF\xBB\xBF") {
+            rdr.pos = 3;
+        }
+        if rdr.pos == rdr.len && rdr.eof {
+            return Err(InputError::Empty);
+        }
+        match cfg.format {
+            Format::Csv => {
+                if cfg.header {
+                    let mut rec = Record::default();
+                    match rdr.next_csv(&mut rec, None)? {
+                        Next::End => return Err(InputError::Empty),
+                        Next::Malformed(m) => return Err(InputError::BadHeader(m.detail)),
+                        Next::Record => {}
+                    }
+                    let mut names = Vec::with_capacity(rec.spans.len());
+                    for i in 0..rec.spans.len() {
+                        names.push(String::from_utf8(rec.bytes(i).to_vec()).map_err(|_| {
+                            InputError::BadHeader(format!("column {} is not UTF-8", i + 1))
+                        })?);
+                    }
+                    if let Some(cols) = &cfg.columns {
+                        if cols.len() != names.len() {
+                            return Err(InputError::BadHeader(format!(
+                                "the header has {} columns but `input.columns` lists {}",
+                                names.len(),
+                                cols.len()
+                            )));
+                        }
+                        names = cols.clone();
+                    }
+                    rdr.set_columns(names)?;
+                } else if let Some(cols) = &cfg.columns {
+                    rdr.set_columns(cols.clone())?;
+                }
+            }
+            Format::Jsonl => {
+                if let Some(cols) = &cfg.columns {
+                    rdr.set_columns(cols.clone())?;
+                }
+            }
+        }
+        Ok(rdr)
+    }
+
+    fn set_columns(&mut self, names: Vec<String>) -> Result<(), InputError> {
+        if let Some(d) = first_duplicate(&names) {
+            return Err(InputError::BadHeader(format!("column `{d}` appears twice")));
+        }
+        self.column_index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect();
+        self.seen = vec![false; names.len()];
+        self.columns = names;
+        Ok(())
+    }
+
+    /// The column names (for JSON Lines without declared columns: known after the first record,
+    /// see [`RecordReader::prime`]).
+    pub fn columns(&self) -> &[String] {
+        &self.columns
+    }
+
+    /// Bytes read from the input so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes_read
+    }
+
+    /// For JSON Lines without declared columns: takes the column names from the first line that
+    /// is a JSON object (its member names, in order), looking at most `max_record_bytes` ahead
+    /// without consuming anything. Other formats: nothing to do.
+    pub fn prime(&mut self) -> Result<(), InputError> {
+        if self.format != Format::Jsonl || !self.columns.is_empty() {
+            return Ok(());
+        }
+        self.fill()?; // moves the unread bytes to the front; `pos` is 0 from here
+        let mut cursor = 0usize;
+        loop {
+            let nl = self.buf[cursor..self.len].iter().position(|&b| b == b'\n');
+            let end = match nl {
+                Some(i) => cursor + i,
+                None if self.eof => self.len,
+                None => {
+                    if self.len >= self.max_record + CHUNK {
+                        return Ok(());
+                    }
+                    if self.len == self.buf.len() {
+                        let n = (self.buf.len() * 2).min(self.max_record + CHUNK);
+                        self.buf.resize(n, 0);
+                    }
+                    let n = self.input.read(&mut self.buf[self.len..])?;
+                    if n == 0 {
+                        self.eof = true;
+                    }
+                    self.len += n;
+                    self.bytes_read += n as u64;
+                    continue;
+                }
+            };
+            let line = trim_ascii(&self.buf[cursor..end]);
+            if !line.is_empty() {
+                let mut names = Vec::new();
+                if collect_keys(line, &mut names).is_ok() && !names.is_empty() {
+                    return self.set_columns(names);
+                }
+            }
+            if end >= self.len {
+                return Ok(());
+            }
+            cursor = end + 1;
+        }
+    }
+
+    fn fill(&mut self) -> io::Result<()> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+        }
+        if self.len == self.buf.len() {
+            let grow = (self.buf.len() * 2).min(self.max_record.max(CHUNK) + CHUNK);
+            if grow > self.buf.len() {
+                self.buf.resize(grow, 0);
+            }
+        }
+        while self.len < self.buf.len() && !self.eof {
+            match self.input.read(&mut self.buf[self.len..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => {
+                    self.len += n;
+                    self.bytes_read += n as u64;
+                    break;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the next record into `rec`.
+    pub fn next(&mut self, rec: &mut Record) -> io::Result<Next> {
+        match self.format {
+            Format::Csv => {
+                let want = if self.columns.is_empty() {
+                    None
+                } else {
+                    Some(self.columns.len())
+                };
+                self.next_csv(rec, want)
+            }
+            Format::Jsonl => self.next_json(rec),
+        }
+    }
+
+    fn next_csv(&mut self, rec: &mut Record, want: Option<usize>) -> io::Result<Next> {
+        rec.buf.clear();
+        rec.spans.clear();
+        rec.ragged_from = None;
+        // blank lines between records are skipped (as csv-core and most readers do)
+        loop {
+            if self.pos == self.len {
+                if self.eof {
+                    return Ok(Next::End);
+                }
+                self.fill()?;
+                continue;
+            }
+            match self.buf[self.pos] {
+                b'\n' => {
+                    self.line += 1;
+                    self.pos += 1;
+                }
+                b'\r' => self.pos += 1,
+                _ => break,
+            }
+        }
+        rec.line = self.line;
+        loop {
+            match self.parse_record(rec) {
+                Some((next, newlines)) => {
+                    self.pos = next;
+                    self.line += newlines;
+                    break;
+                }
+                None => {
+                    if self.len - self.pos >= self.max_record {
+                        self.skip_record()?;
+                        return Ok(Next::Malformed(Malformed {
+                            kind: MalformedKind::RecordTooLarge,
+                            detail: format!("record over {} bytes", self.max_record),
+                        }));
+                    }
+                    self.fill()?;
+                    rec.buf.clear();
+                    rec.spans.clear();
+                }
+            }
+        }
+        // UTF-8: the whole record, and no field boundary inside a multi-byte character
+        if !rec.buf.is_ascii()
+            && (std::str::from_utf8(&rec.buf).is_err()
+                || rec
+                    .spans
+                    .iter()
+                    .any(|&(s, _, _)| rec.buf.get(s as usize).is_some_and(|b| b & 0xC0 == 0x80)))
+        {
+            let field = rec
+                .spans
+                .iter()
+                .position(|&(s, e, _)| {
+                    std::str::from_utf8(&rec.buf[s as usize..e as usize]).is_err()
+                })
+                .map_or(1, |i| i + 1);
+            return Ok(Next::Malformed(Malformed {
+                kind: MalformedKind::InvalidUtf8,
+                detail: format!("field {field} is not valid UTF-8"),
+            }));
+        }
+        if let Some(i) = rec
+            .spans
+            .iter()
+            .position(|&(s, e, _)| (e - s) as usize > self.max_field)
+        {
+            let (s, e, _) = rec.spans[i];
+            return Ok(Next::Malformed(Malformed {
+                kind: MalformedKind::FieldTooLarge,
+                detail: format!(
+                    "field {} has {} bytes, over the limit of {}",
+                    i + 1,
+                    e - s,
+                    self.max_field
+                ),
+            }));
+        }
+        if let Some(n) = want {
+            let got = rec.spans.len();
+            if got != n {
+                if self.ragged == Ragged::PadTruncate {
+                    rec.ragged_from = Some(got);
+                    if got > n {
+                        rec.spans.truncate(n);
+                    } else {
+                        let end = rec.buf.len() as u32;
+                        rec.spans.resize(n, (end, end, FieldKind::Null));
+                    }
+                } else {
+                    return Ok(Next::Malformed(Malformed {
+                        kind: MalformedKind::WrongColumnCount,
+                        detail: format!("{got} fields, expected {n}"),
+                    }));
+                }
+            }
+        }
+        Ok(Next::Record)
+    }
+
+    /// Parses one CSV record starting at `self.pos` into `rec`. Returns the position after the
+    /// record and the line breaks it spans, or `None` when the buffer ends before the record does
+    /// (and the input has more).
+    fn parse_record(&self, rec: &mut Record) -> Option<(usize, u64)> {
+        let buf = &self.buf[..self.len];
+        let n = buf.len();
+        let (d, q) = (self.delimiter, self.quote);
+        let eof = self.eof;
+        let mut i = self.pos;
+        let mut newlines = 0u64;
+        loop {
+            let start = rec.buf.len();
+            if i < n && buf[i] == q {
+                i += 1;
+                loop {
+                    let Some(k) = buf[i..].iter().position(|&b| b == q) else {
+                        if !eof {
+                            return None;
+                        }
+                        // unterminated quote at the end of the input: the rest is the field
+                        newlines += memchr_count(b'\n', &buf[i..]);
+                        rec.buf.extend_from_slice(&buf[i..]);
+                        i = n;
+                        break;
+                    };
+                    let seg = &buf[i..i + k];
+                    newlines += memchr_count(b'\n', seg);
+                    rec.buf.extend_from_slice(seg);
+                    i += k + 1;
+                    if i < n && buf[i] == q {
+                        rec.buf.push(q);
+                        i += 1;
+                        continue;
+                    }
+                    if i == n && !eof {
+                        return None;
+                    }
+                    break;
+                }
+            }
+            // unquoted text (or text after a closing quote, kept literally as csv-core does)
+            let mut j = i;
+            while j < n {
+                let b = buf[j];
+                if b == d || b == b'\n' || b == b'\r' {
+                    break;
+                }
+                j += 1;
+            }
+            rec.buf.extend_from_slice(&buf[i..j]);
+            i = j;
+            rec.spans
+                .push((start as u32, rec.buf.len() as u32, FieldKind::Str));
+            if i == n {
+                return if eof { Some((i, newlines)) } else { None };
+            }
+            match buf[i] {
+                b'\n' => return Some((i + 1, newlines + 1)),
+                b'\r' => {
+                    if i + 1 < n {
+                        let crlf = buf[i + 1] == b'\n';
+                        return Some((i + 1 + crlf as usize, newlines + crlf as u64));
+                    }
+                    return if eof { Some((i + 1, newlines)) } else { None };
+                }
+                _ => i += 1, // delimiter: next field
+            }
+        }
+    }
+
+    /// Skips the record starting at `self.pos` without keeping it (it is over the size limit):
+    /// the same quoting rules as [`Self::parse_record`], as a state machine across refills.
+    fn skip_record(&mut self) -> io::Result<()> {
+        #[derive(PartialEq)]
+        enum St {
+            FieldStart,
+            Unquoted,
+            Quoted,
+            QuoteInQuoted,
+        }
+        let (d, q) = (self.delimiter, self.quote);
+        let mut st = St::FieldStart;
+        loop {
+            while self.pos < self.len {
+                let b = self.buf[self.pos];
+                self.pos += 1;
+                if b == b'\n' {
+                    self.line += 1;
+                }
+                st = match st {
+                    St::Quoted if b == q => St::QuoteInQuoted,
+                    St::Quoted => St::Quoted,
+                    St::QuoteInQuoted if b == q => St::Quoted,
+                    St::FieldStart if b == q => St::Quoted,
+                    _ if b == d => St::FieldStart,
+                    _ if b == b'\n' || b == b'\r' => {
+                        if b == b'\r' && self.pos < self.len && self.buf[self.pos] == b'\n' {
+                            self.pos += 1;
+                            self.line += 1;
+                        }
+                        return Ok(());
+                    }
+                    _ => St::Unquoted,
+                };
+            }
+            if self.eof {
+                return Ok(());
+            }
+            self.pos = self.len;
+            self.fill()?;
+        }
+    }
+
+    /// The next line (without its terminator) as a range of `self.buf`, or `None` at the end.
+    /// A line over `max_record` bytes is returned as `start == end == usize::MAX`.
+    fn next_line(&mut self) -> io::Result<Option<(usize, usize)>> {
+        let mut scanned = 0usize;
+        let mut too_long = false;
+        loop {
+            let hay = &self.buf[self.pos + scanned..self.len];
+            if let Some(i) = hay.iter().position(|&b| b == b'\n') {
+                let start = self.pos;
+                let end = self.pos + scanned + i;
+                self.pos = end + 1;
+                self.line += 1;
+                if too_long || end - start > self.max_record {
+                    return Ok(Some((usize::MAX, usize::MAX)));
+                }
+                let end = if end > start && self.buf[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                return Ok(Some((start, end)));
+            }
+            scanned = self.len - self.pos;
+            if self.eof {
+                if scanned == 0 {
+                    return Ok(None);
+                }
+                let start = self.pos;
+                self.pos = self.len;
+                self.line += 1;
+                if too_long || scanned > self.max_record {
+                    return Ok(Some((usize::MAX, usize::MAX)));
+                }
+                return Ok(Some((start, self.len)));
+            }
+            if scanned > self.max_record {
+                // discard what we have of this overlong line and keep scanning for its end
+                too_long = true;
+                self.pos = self.len;
+                scanned = 0;
+            }
+            self.fill()?;
+        }
+    }
+
+    fn next_json(&mut self, rec: &mut Record) -> io::Result<Next> {
+        rec.buf.clear();
+        rec.spans.clear();
+        rec.ragged_from = None;
+        loop {
+            let line_no = self.line;
+            let Some((start, end)) = self.next_line()? else {
+                return Ok(Next::End);
+            };
+            rec.line = line_no;
+            if start == usize::MAX {
+                return Ok(Next::Malformed(Malformed {
+                    kind: MalformedKind::RecordTooLarge,
+                    detail: format!("line over {} bytes", self.max_record),
+                }));
+            }
+            let (ls, le) = trim_range_ascii(&self.buf[start..end]);
+            let (ls, le) = (start + ls, start + le);
+            if ls == le {
+                continue;
+            }
+            if self.columns.is_empty() {
+                let mut names = Vec::new();
+                if collect_keys(&self.buf[ls..le], &mut names).is_ok() && !names.is_empty() {
+                    if let Err(e) = self.set_columns(names) {
+                        return Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
+                    }
+                }
+            }
+            let line = &self.buf[ls..le];
+            if let Err(e) = std::str::from_utf8(line) {
+                rec.buf.extend_from_slice(line);
+                rec.spans.push((0, line.len() as u32, FieldKind::Str));
+                return Ok(Next::Malformed(Malformed {
+                    kind: MalformedKind::InvalidUtf8,
+                    detail: format!("byte {} is not valid UTF-8", e.valid_up_to() + 1),
+                }));
+            }
+            let n = self.columns.len();
+            rec.spans.clear();
+            rec.spans.resize(n, (0, 0, FieldKind::Null));
+            self.seen.iter_mut().for_each(|s| *s = false);
+            let res = parse_object(
+                line,
+                &mut rec.buf,
+                &mut self.key,
+                &self.column_index,
+                &mut rec.spans,
+                &mut self.seen,
+                self.max_field,
+            );
+            if let Err(detail) = res {
+                // keep the raw line for the rejects object
+                rec.buf.clear();
+                rec.buf.extend_from_slice(line);
+                rec.spans.clear();
+                rec.spans.push((0, line.len() as u32, FieldKind::Str));
+                let kind = if detail.starts_with("field ") && detail.contains("over the limit") {
+                    MalformedKind::FieldTooLarge
+                } else {
+                    MalformedKind::InvalidJson
+                };
+                return Ok(Next::Malformed(Malformed { kind, detail }));
+            }
+            return Ok(Next::Record);
+        }
+    }
+}
+
+fn memchr_count(needle: u8, hay: &[u8]) -> u64 {
+    hay.iter().filter(|&&b| b == needle).count() as u64
+}
+
+fn trim_range_ascii(s: &[u8]) -> (usize, usize) {
+    let t = trim_ascii(s);
+    let a = t.as_ptr() as usize - s.as_ptr() as usize;
+    (a, a + t.len())
+}
+
+fn trim_ascii(s: &[u8]) -> &[u8] {
+    let mut a = 0;
+    let mut b = s.len();
+    while a < b && matches!(s[a], b' ' | b'\t' | b'\r' | b'\n') {
+        a += 1;
+    }
+    while b > a && matches!(s[b - 1], b' ' | b'\t' | b'\r' | b'\n') {
+        b -= 1;
+    }
+    &s[a..b]
+}
+
+/// The member names of a JSON object line (for inferring the columns).
+fn collect_keys(line: &[u8], names: &mut Vec<String>) -> Result<(), String> {
+    let mut p = JsonParser {
+        s: line,
+        i: 0,
+        max_field: usize::MAX,
+    };
+    p.object_keys(names)?;
+    p.end()
+}
+
+fn parse_object(
+    line: &[u8],
+    buf: &mut Vec<u8>,
+    key: &mut Vec<u8>,
+    index: &HashMap<String, usize>,
+    spans: &mut [(u32, u32, FieldKind)],
+    seen: &mut [bool],
+    max_field: usize,
+) -> Result<(), String> {
+    let mut p = JsonParser {
+        s: line,
+        i: 0,
+        max_field,
+    };
+    p.object_fixed(buf, key, index, spans, seen)?;
+    p.end()
+}
+
+struct JsonParser<'a> {
+    s: &'a [u8],
+    i: usize,
+    max_field: usize,
+}
+
+impl JsonParser<'_> {
+    fn ws(&mut self) {
+        while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\t' | b'\r' | b'\n') {
+            self.i += 1;
+        }
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn expect(&mut self, c: u8) -> Result<(), String> {
+        self.ws();
+        if self.peek() == Some(c) {
+            self.i += 1;
+            Ok(())
+        } else {
+            Err(self.err(&format!("expected `{}`", c as char)))
+        }
+    }
+
+    fn err(&self, what: &str) -> String {
+        match self.peek() {
+            Some(c) => format!("{what} at byte {} (found `{}`)", self.i + 1, c as char),
+            None => format!("{what} at byte {} (end of line)", self.i + 1),
+        }
+    }
+
+    fn end(&mut self) -> Result<(), String> {
+        self.ws();
+        if self.i == self.s.len() {
+            Ok(())
+        } else {
+            Err(self.err("unexpected text after the JSON object"))
+        }
+    }
+
+    /// Collect mode: member names into `names`, values skipped.
+    fn object_keys(&mut self, names: &mut Vec<String>) -> Result<(), String> {
+        let mut key = Vec::new();
+        let mut scratch = Vec::new();
+        self.expect(b'{')?;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            key.clear();
+            self.string(&mut key)?;
+            let k = String::from_utf8(key.clone()).map_err(|_| "member name is not UTF-8")?;
+            if names.contains(&k) {
+                return Err(format!("member `{k}` appears twice"));
+            }
+            names.push(k);
+            self.expect(b':')?;
+            scratch.clear();
+            self.value(&mut scratch)?;
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.err("expected `,` or `}`")),
+            }
+        }
+    }
+
+    fn object_fixed(
+        &mut self,
+        buf: &mut Vec<u8>,
+        key: &mut Vec<u8>,
+        index: &HashMap<String, usize>,
+        spans: &mut [(u32, u32, FieldKind)],
+        seen: &mut [bool],
+    ) -> Result<(), String> {
+        self.ws();
+        if self.peek() != Some(b'{') {
+            return Err(self.err("a JSON Lines record must be a JSON object"));
+        }
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(b'}') {
+            self.i += 1;
+            return Ok(());
+        }
+        loop {
+            self.ws();
+            key.clear();
+            self.string(key)?;
+            let k = std::str::from_utf8(key).map_err(|_| "member name is not UTF-8".to_string())?;
+            let Some(&col) = index.get(k) else {
+                return Err(format!("member `{k}` is not a column"));
+            };
+            if seen[col] {
+                return Err(format!("member `{k}` appears twice"));
+            }
+            seen[col] = true;
+            self.expect(b':')?;
+            let start = buf.len();
+            let kind = self.value(buf)?;
+            if buf.len() - start > self.max_field {
+                return Err(format!(
+                    "field `{}` has {} bytes, over the limit of {}",
+                    String::from_utf8_lossy(key),
+                    buf.len() - start,
+                    self.max_field
+                ));
+            }
+            spans[col] = (start as u32, buf.len() as u32, kind);
+            self.ws();
+            match self.peek() {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                _ => return Err(self.err("expected `,` or `}`")),
+            }
+        }
+    }
+
+    /// A value: strings are unescaped into `buf`; other values are copied as their JSON text.
+    fn value(&mut self, buf: &mut Vec<u8>) -> Result<FieldKind, String> {
+        self.ws();
+        match self.peek() {
+            Some(b'"') => {
+                self.string(buf)?;
+                Ok(FieldKind::Str)
+            }
+            Some(b't') | Some(b'f') | Some(b'n') => {
+                for (lit, kind) in [
+                    (&b"true"[..], FieldKind::Bool),
+                    (b"false", FieldKind::Bool),
+                    (b"null", FieldKind::Null),
+                ] {
+                    if self.s[self.i..].starts_with(lit) {
+                        self.i += lit.len();
+                        if kind != FieldKind::Null {
+                            buf.extend_from_slice(lit);
+                        }
+                        return Ok(kind);
+                    }
+                }
+                Err(self.err("invalid literal"))
+            }
+            Some(b'-') | Some(b'0'..=b'9') => {
+                let start = self.i;
+                self.number()?;
+                buf.extend_from_slice(&self.s[start..self.i]);
+                Ok(FieldKind::Number)
+            }
+            Some(b'{') | Some(b'[') => {
+                let start = self.i;
+                let mut de = serde_json::Deserializer::from_slice(&self.s[start..])
+                    .into_iter::<serde::de::IgnoredAny>();
+                if !matches!(de.next(), Some(Ok(_))) {
+                    return Err(self.err("invalid nested JSON value"));
+                }
+                self.i = start + de.byte_offset();
+                buf.extend_from_slice(&self.s[start..self.i]);
+                Ok(FieldKind::Json)
+            }
+            _ => Err(self.err("expected a JSON value")),
+        }
+    }
+
+    fn number(&mut self) -> Result<(), String> {
+        let s = self.s;
+        let mut i = self.i;
+        if s.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        match s.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                while s.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+            }
+            _ => {
+                self.i = i;
+                return Err(self.err("invalid number"));
+            }
+        }
+        if s.get(i) == Some(&b'.') {
+            i += 1;
+            if !s.get(i).is_some_and(u8::is_ascii_digit) {
+                self.i = i;
+                return Err(self.err("invalid number"));
+            }
+            while s.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        if matches!(s.get(i), Some(b'e') | Some(b'E')) {
+            i += 1;
+            if matches!(s.get(i), Some(b'+') | Some(b'-')) {
+                i += 1;
+            }
+            if !s.get(i).is_some_and(u8::is_ascii_digit) {
+                self.i = i;
+                return Err(self.err("invalid number"));
+            }
+            while s.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        self.i = i;
+        Ok(())
+    }
+
+    /// A JSON string (at `"`), unescaped into `out`.
+    fn string(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        if self.peek() != Some(b'"') {
+            return Err(self.err("expected a string"));
+        }
+        self.i += 1;
+        loop {
+            let rest = &self.s[self.i..];
+            let Some(j) = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+            else {
+                self.i = self.s.len();
+                return Err(self.err("unterminated string"));
+            };
+            out.extend_from_slice(&rest[..j]);
+            self.i += j;
+            match self.s[self.i] {
+                b'"' => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                b'\\' => {
+                    self.i += 1;
+                    let Some(c) = self.peek() else {
+                        return Err(self.err("unterminated escape"));
+                    };
+                    self.i += 1;
+                    match c {
+                        b'"' => out.push(b'"'),
+                        b'\\' => out.push(b'\\'),
+                        b'/' => out.push(b'/'),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'n' => out.push(b'\n'),
+                        b'r' => out.push(b'\r'),
+                        b't' => out.push(b'\t'),
+                        b'u' => {
+                            let mut cp = self.hex4()?;
+                            if (0xD800..0xDC00).contains(&cp) {
+                                if self.s[self.i..].starts_with(b"\\u") {
+                                    self.i += 2;
+                                    let lo = self.hex4()?;
+                                    if !(0xDC00..0xE000).contains(&lo) {
+                                        return Err(self.err("invalid surrogate pair"));
+                                    }
+                                    cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                                } else {
+                                    return Err(self.err("lone surrogate in \\u escape"));
+                                }
+                            }
+                            let ch =
+                                char::from_u32(cp).ok_or_else(|| self.err("invalid \\u escape"))?;
+                            let mut tmp = [0u8; 4];
+                            out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                        }
+                        _ => {
+                            self.i -= 1;
+                            return Err(self.err("invalid escape"));
+                        }
+                    }
+                }
+                _ => return Err(self.err("control character in string")),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32, String> {
+        let h = self
+            .s
+            .get(self.i..self.i + 4)
+            .ok_or_else(|| self.err("short \\u escape"))?;
+        let s = std::str::from_utf8(h).map_err(|_| self.err("invalid \\u escape"))?;
+        let v = u32::from_str_radix(s, 16).map_err(|_| self.err("invalid \\u escape"))?;
+        self.i += 4;
+        Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(cfg: &InputConfig, data: &[u8]) -> (Vec<String>, Vec<Result<Vec<String>, String>>) {
+        let mut rdr = RecordReader::new(cfg, data).unwrap();
+        rdr.prime().unwrap();
+        let mut rec = Record::default();
+        let mut out = Vec::new();
+        loop {
+            match rdr.next(&mut rec).unwrap() {
+                Next::End => break,
+                Next::Record => out.push(Ok((0..rec.spans.len())
+                    .map(|i| match rec.spans[i].2 {
+                        FieldKind::Null => "<null>".to_string(),
+                        _ => rec.text(i).into_owned(),
+                    })
+                    .collect())),
+                Next::Malformed(m) => out.push(Err(format!(
+                    "{}@{}: {}",
+                    m.kind.as_str(),
+                    rec.line,
+                    m.detail
+                ))),
+            }
+        }
+        (rdr.columns().to_vec(), out)
+    }
+
+    #[test]
+    fn csv_quoting_embedded_newlines_and_line_numbers() {
+        let data = b"a,b\n\"x\"\"y\",\"multi\nline\"\n3,4\r\n\n5,6";
+        let (cols, rows) = read_all(&InputConfig::default(), data);
+        assert_eq!(cols, ["a", "b"]);
+        assert_eq!(rows[0], Ok(vec!["x\"y".into(), "multi\nline".into()]));
+        assert_eq!(rows[1], Ok(vec!["3".into(), "4".into()]));
+        assert_eq!(rows[2], Ok(vec!["5".into(), "6".into()]));
+        assert_eq!(rows.len(), 3);
+        // line numbers: record 2 starts on line 4, record 3 on line 6 (after a blank line)
+        let mut rdr = RecordReader::new(&InputConfig::default(), &data[..]).unwrap();
+        let mut rec = Record::default();
+        let mut lines = Vec::new();
+        while rdr.next(&mut rec).unwrap() != Next::End {
+            lines.push(rec.line);
+        }
+        assert_eq!(lines, [2, 4, 6]);
+    }
+
+    #[test]
+    fn csv_delimiter_and_bom() {
+        let cfg = InputConfig {
+            delimiter: b';',
+            ..InputConfig::default()
+        };
+        let (cols, rows) = read_all(&cfg, "\u{feff}a;b\n1,5;2\n".as_bytes());
+        assert_eq!(cols, ["a", "b"]);
+        assert_eq!(rows, [Ok(vec!["1,5".to_string(), "2".to_string()])]);
+    }
+
+    #[test]
+    fn csv_malformed_kinds() {
+        let mut data = b"a,b\n1,2,3\n1\n".to_vec();
+        data.extend_from_slice(b"\xff\xfe,2\n");
+        data.extend_from_slice(format!("{},2\n", "z".repeat(70_000)).as_bytes());
+        data.extend_from_slice(b"ok,fine\n");
+        let (_, rows) = read_all(&InputConfig::default(), &data);
+        let kinds: Vec<String> = rows
+            .iter()
+            .map(|r| match r {
+                Ok(_) => "ok".to_string(),
+                Err(e) => e.split(':').next().unwrap().to_string(),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "wrong_column_count@2",
+                "wrong_column_count@3",
+                "invalid_utf8@4",
+                "field_too_large@5",
+                "ok"
+            ]
+        );
+    }
+
+    #[test]
+    fn csv_record_over_the_limit_is_skipped_without_holding_it() {
+        let cfg = InputConfig {
+            max_record_bytes: 4096,
+            max_field_bytes: 4096,
+            ..InputConfig::default()
+        };
+        let mut data = b"a,b\n".to_vec();
+        data.extend_from_slice(format!("\"{}\",2\n", "q\n".repeat(600_000)).as_bytes());
+        data.extend_from_slice(b"x,y\n");
+        let (_, rows) = read_all(&cfg, &data);
+        assert!(rows[0]
+            .as_ref()
+            .unwrap_err()
+            .starts_with("record_too_large@2"));
+        assert_eq!(rows[1], Ok(vec!["x".to_string(), "y".to_string()]));
+    }
+
+    #[test]
+    fn csv_pad_truncate() {
+        let cfg = InputConfig {
+            ragged: Ragged::PadTruncate,
+            ..InputConfig::default()
+        };
+        let (_, rows) = read_all(&cfg, b"a,b,c\n1,2,3,4\n1\n");
+        assert_eq!(rows[0], Ok(vec!["1".into(), "2".into(), "3".into()]));
+        assert_eq!(
+            rows[1],
+            Ok(vec!["1".into(), "<null>".into(), "<null>".into()])
+        );
+    }
+
+    #[test]
+    fn empty_and_header_errors() {
+        assert!(matches!(
+            RecordReader::new(&InputConfig::default(), &b""[..]),
+            Err(InputError::Empty)
+        ));
+        assert!(matches!(
+            RecordReader::new(&InputConfig::default(), &b"a,a\n"[..]),
+            Err(InputError::BadHeader(_))
+        ));
+        let (cols, rows) = read_all(&InputConfig::default(), b"a,b\n");
+        assert_eq!(cols, ["a", "b"]);
+        assert!(rows.is_empty());
+    }
+
+    #[test]
+    fn jsonl_columns_kinds_and_errors() {
+        let cfg = InputConfig {
+            format: Format::Jsonl,
+            ..InputConfig::default()
+        };
+        let data = concat!(
+            "{\"a\": 1.5e3, \"b\": \"x\\ny\\u00e9\\ud83d\\ude00\", \"c\": true}\n",
+            "\n",
+            "{\"b\": null, \"a\": -0, \"c\": {\"n\": [1, 2]}}\r\n",
+            "[1]\n",
+            "{\"a\": 1, \"z\": 2}\n",
+            "{\"a\": 1,}\n",
+            "{\"a\": 01}\n",
+            "{\"a\": \"x\", \"a\": \"y\"}\n",
+            "{\"c\": 3}"
+        );
+        let (cols, rows) = read_all(&cfg, data.as_bytes());
+        assert_eq!(cols, ["a", "b", "c"]);
+        assert_eq!(
+            rows[0],
+            Ok(vec!["1.5e3".into(), "x\nyé😀".into(), "true".into()])
+        );
+        assert_eq!(
+            rows[1],
+            Ok(vec!["-0".into(), "<null>".into(), "{\"n\": [1, 2]}".into()])
+        );
+        for (i, line) in [(2, 4), (3, 5), (4, 6), (5, 7), (6, 8)] {
+            let e = rows[i].as_ref().unwrap_err();
+            assert!(e.starts_with(&format!("invalid_json@{line}")), "{e}");
+        }
+        assert_eq!(
+            rows[7],
+            Ok(vec!["<null>".into(), "<null>".into(), "3".into()])
+        );
+    }
+
+    #[test]
+    fn jsonl_declared_columns_and_invalid_utf8() {
+        let cfg = InputConfig {
+            format: Format::Jsonl,
+            columns: Some(vec!["b".into(), "a".into()]),
+            ..InputConfig::default()
+        };
+        let (cols, rows) = read_all(&cfg, b"{\"a\":1,\"b\":2}\n{\"a\":\"\xff\"}\n");
+        assert_eq!(cols, ["b", "a"]);
+        assert_eq!(rows[0], Ok(vec!["2".into(), "1".into()]));
+        assert!(rows[1].as_ref().unwrap_err().starts_with("invalid_utf8@2"));
+    }
+
+    fn csv_core_records(data: &[u8]) -> Vec<Vec<Vec<u8>>> {
+        let mut rdr = csv_core::Reader::new();
+        let mut out = vec![0u8; data.len() + 16];
+        let mut ends = vec![0usize; data.len() + 16];
+        let mut input = data;
+        let mut records = Vec::new();
+        let (mut outlen, mut endlen) = (0, 0);
+        loop {
+            let (res, nin, nout, nend) =
+                rdr.read_record(input, &mut out[outlen..], &mut ends[endlen..]);
+            input = &input[nin..];
+            outlen += nout;
+            endlen += nend;
+            match res {
+                csv_core::ReadRecordResult::Record => {
+                    let mut start = 0;
+                    let mut rec = Vec::new();
+                    for &e in &ends[..endlen] {
+                        rec.push(out[start..e].to_vec());
+                        start = e;
+                    }
+                    records.push(rec);
+                    (outlen, endlen) = (0, 0);
+                }
+                csv_core::ReadRecordResult::End => return records,
+                csv_core::ReadRecordResult::InputEmpty => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    fn our_records(data: &[u8], chunk: usize) -> Vec<Vec<Vec<u8>>> {
+        struct Chunks<'a>(&'a [u8], usize);
+        impl Read for Chunks<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(self.1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let cfg = InputConfig {
+            header: false,
+            columns: Some(vec!["only".into()]),
+            ragged: Ragged::Reject,
+            ..InputConfig::default()
+        };
+        let mut rdr = RecordReader::new(&cfg, Chunks(data, chunk)).unwrap();
+        let mut rec = Record::default();
+        let mut out = Vec::new();
+        loop {
+            match rdr.next(&mut rec).unwrap() {
+                Next::End => return out,
+                Next::Record
+                | Next::Malformed(Malformed {
+                    kind: MalformedKind::WrongColumnCount,
+                    ..
+                }) => out.push(
+                    (0..rec.spans.len())
+                        .map(|i| rec.bytes(i).to_vec())
+                        .collect(),
+                ),
+                Next::Malformed(m) => panic!("{m:?}"),
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn csv_reader_agrees_with_csv_core(
+            data in proptest::collection::vec(proptest::sample::select(vec![b'a', b'b', b',', b'"', b'\n', b'\r', b' ']), 0..200),
+            chunk in 1usize..64,
+        ) {
+            if !data.is_empty() {
+                proptest::prop_assert_eq!(our_records(&data, chunk), csv_core_records(&data));
+            }
+        }
+    }
+
+    #[test]
+    fn leading_delimiter_is_an_empty_field() {
+        assert_eq!(
+            our_records(b"\n,a\nb,\n", 4),
+            vec![
+                vec![b"".to_vec(), b"a".to_vec()],
+                vec![b"b".to_vec(), b"".to_vec()]
+            ]
+        );
+        assert_eq!(
+            our_records(b"a,", 1),
+            vec![vec![b"a".to_vec(), b"".to_vec()]]
+        );
+    }
+
+    #[test]
+    fn reading_in_small_chunks_gives_the_same_records() {
+        struct Trickle<'a>(&'a [u8]);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(3);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let data = b"a,b\n\"x\ny\",2\n3,4\n";
+        let mut rdr = RecordReader::new(&InputConfig::default(), Trickle(data)).unwrap();
+        let mut rec = Record::default();
+        assert_eq!(rdr.next(&mut rec).unwrap(), Next::Record);
+        assert_eq!(rec.text(0), "x\ny");
+        assert_eq!(rdr.next(&mut rec).unwrap(), Next::Record);
+        assert_eq!((rec.text(1).as_ref(), rec.line), ("4", 4));
+        assert_eq!(rdr.next(&mut rec).unwrap(), Next::End);
+    }
+}

@@ -1,0 +1,138 @@
+//! Output writers: CSV (RFC 4180 quoting), JSON Lines, SageMaker CSV, and the rejects object.
+
+use std::io::{self, Write};
+
+/// Appends a CSV field, quoted (with doubled quotes) when it holds the delimiter, a quote, CR or LF
+/// (RFC 4180).
+#[inline]
+pub fn write_csv_field(out: &mut Vec<u8>, bytes: &[u8], delimiter: u8) {
+    if bytes
+        .iter()
+        .any(|&b| b == delimiter || b == b'"' || b == b'\n' || b == b'\r')
+    {
+        out.push(b'"');
+        for &b in bytes {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(bytes);
+    }
+}
+
+/// Appends `s` as a JSON string literal (with quotes).
+pub fn write_json_string(out: &mut Vec<u8>, s: &[u8]) {
+    out.push(b'"');
+    let mut start = 0;
+    for (i, &b) in s.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&s[start..i]);
+        if esc.is_empty() {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(esc);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&s[start..]);
+    out.push(b'"');
+}
+
+/// A buffered sink that counts bytes and flushes in large writes.
+pub struct Sink<W: Write> {
+    inner: W,
+    /// The pending bytes (append here, then call [`Sink::maybe_flush`]).
+    pub buf: Vec<u8>,
+    written: u64,
+}
+
+const FLUSH_AT: usize = 256 * 1024;
+
+impl<W: Write> Sink<W> {
+    /// A sink over `inner`.
+    pub fn new(inner: W) -> Self {
+        Sink {
+            inner,
+            buf: Vec::with_capacity(FLUSH_AT + 64 * 1024),
+            written: 0,
+        }
+    }
+
+    /// Writes the buffer out when it is large.
+    #[inline]
+    pub fn maybe_flush(&mut self) -> io::Result<()> {
+        if self.buf.len() >= FLUSH_AT {
+            self.flush_buf()?;
+        }
+        Ok(())
+    }
+
+    fn flush_buf(&mut self) -> io::Result<()> {
+        self.inner.write_all(&self.buf)?;
+        self.written += self.buf.len() as u64;
+        self.buf.clear();
+        Ok(())
+    }
+
+    /// Writes everything and flushes the inner writer; returns the total bytes written.
+    pub fn finish(mut self) -> io::Result<(u64, W)> {
+        self.flush_buf()?;
+        self.inner.flush()?;
+        Ok((self.written, self.inner))
+    }
+
+    /// Bytes written so far, pending ones included.
+    pub fn bytes(&self) -> u64 {
+        self.written + self.buf.len() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quoting() {
+        let mut out = Vec::new();
+        write_csv_field(&mut out, b"plain", b',');
+        out.push(b'|');
+        write_csv_field(&mut out, b"a,b", b',');
+        out.push(b'|');
+        write_csv_field(&mut out, b"say \"hi\"\n", b';');
+        assert_eq!(out, b"plain|\"a,b\"|\"say \"\"hi\"\"\n\"");
+    }
+
+    #[test]
+    fn json_strings() {
+        let mut out = Vec::new();
+        write_json_string(&mut out, "q\"\\\n\t\u{1}é".as_bytes());
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            "\"q\\\"\\\\\\n\\t\\u0001é\""
+        );
+        let back: String = serde_json::from_slice(&out).unwrap();
+        assert_eq!(back, "q\"\\\n\t\u{1}é");
+    }
+
+    #[test]
+    fn sink_counts_bytes() {
+        let mut s = Sink::new(Vec::new());
+        s.buf.extend_from_slice(&[1; 300_000]);
+        s.maybe_flush().unwrap();
+        s.buf.extend_from_slice(b"xy");
+        assert_eq!(s.bytes(), 300_002);
+        let (n, inner) = s.finish().unwrap();
+        assert_eq!((n, inner.len()), (300_002, 300_002));
+    }
+}

@@ -1,0 +1,470 @@
+//! Value types and their parsers: int, float, bool, timestamp (ISO 8601 / RFC 3339).
+//!
+//! Parsers take the field text (already trimmed by a `trim` rule if the configuration asks for it)
+//! and return `None` when the text is not a value of the type. They never allocate.
+//!
+//! ```
+//! use cleanse::types::{parse_bool, parse_float, parse_int, Timestamp};
+//! assert_eq!(parse_int(b"-42"), Some(-42));
+//! assert_eq!(parse_float(b"1e3"), Some(1000.0));
+//! assert_eq!(parse_float(b"NaN"), None); // non-finite values are not data
+//! assert_eq!(parse_bool(b"Yes"), Some(true));
+//! let t = Timestamp::parse(b"2024-02-29T23:59:60.5+01:00").unwrap();
+//! assert_eq!(t.to_string(), "2024-02-29T23:00:00.5Z"); // leap second folded, offset applied
+//! ```
+
+use std::fmt;
+
+/// The type a column is coerced to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ValueType {
+    /// Text (no conversion).
+    String,
+    /// Signed 64-bit integer (`+12`, `-7`; `1.0` is not an int).
+    Int,
+    /// Finite 64-bit float (`1.5`, `-2e-3`, `7`; not `NaN`/`inf`).
+    Float,
+    /// `true/false`, `t/f`, `yes/no`, `y/n`, `1/0` (case-insensitive).
+    Bool,
+    /// ISO 8601 date or date-time (see [`Timestamp::parse`]).
+    Timestamp,
+    /// Text marking a categorical column.
+    Category,
+}
+
+impl ValueType {
+    /// Parses a type name as written in configurations.
+    pub fn from_name(s: &str) -> Option<Self> {
+        Some(match s {
+            "string" => ValueType::String,
+            "int" | "integer" => ValueType::Int,
+            "float" | "double" | "number" => ValueType::Float,
+            "bool" | "boolean" => ValueType::Bool,
+            "timestamp" | "datetime" => ValueType::Timestamp,
+            "category" => ValueType::Category,
+            _ => return None,
+        })
+    }
+
+    /// The names accepted by [`ValueType::from_name`] (canonical ones).
+    pub const NAMES: &'static [&'static str] =
+        &["string", "int", "float", "bool", "timestamp", "category"];
+
+    /// The canonical name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ValueType::String => "string",
+            ValueType::Int => "int",
+            ValueType::Float => "float",
+            ValueType::Bool => "bool",
+            ValueType::Timestamp => "timestamp",
+            ValueType::Category => "category",
+        }
+    }
+
+    /// Int or float.
+    pub fn is_numeric(self) -> bool {
+        matches!(self, ValueType::Int | ValueType::Float)
+    }
+}
+
+/// Parses a signed decimal integer (optional sign, ASCII digits, no spaces).
+pub fn parse_int(s: &[u8]) -> Option<i64> {
+    let (neg, digits) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || digits.len() > 19 {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub((d - b'0') as i64)?
+        } else {
+            v.checked_add((d - b'0') as i64)?
+        };
+    }
+    Some(v)
+}
+
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+/// Parses a finite float (decimal or exponent notation; `inf`/`NaN` are rejected).
+///
+/// Plain decimals with at most 15 digits (the usual data field) take Clinger's fast path: the
+/// digits as an integer (exact in an f64) divided by an exact power of ten, which IEEE division
+/// rounds correctly. Everything else goes to the standard library's parser.
+#[inline]
+pub fn parse_float(s: &[u8]) -> Option<f64> {
+    let (neg, digits) = match s.first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut m: u64 = 0;
+    let mut n = 0u32;
+    let mut frac = 0usize;
+    let mut dot = false;
+    let mut fast = digits.len() <= 16;
+    if fast {
+        for &c in digits {
+            if c.is_ascii_digit() {
+                m = m * 10 + (c - b'0') as u64;
+                n += 1;
+                frac += dot as usize;
+            } else if c == b'.' && !dot {
+                dot = true;
+            } else {
+                fast = false;
+                break;
+            }
+        }
+    }
+    if fast && n > 0 && n <= 15 {
+        let v = m as f64 / POW10[frac];
+        return Some(if neg { -v } else { v });
+    }
+    parse_float_slow(s)
+}
+
+fn parse_float_slow(s: &[u8]) -> Option<f64> {
+    // the standard parser accepts "inf"/"nan"/"infinity"; data fields with those are errors
+    let first = *s.first()?;
+    let lead = if first == b'-' || first == b'+' {
+        *s.get(1)?
+    } else {
+        first
+    };
+    if !(lead.is_ascii_digit() || lead == b'.') {
+        return None;
+    }
+    // SAFETY-free: a float literal is ASCII; from_utf8 fails fast otherwise
+    let v: f64 = std::str::from_utf8(s).ok()?.parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
+/// Parses a boolean: `true/false`, `t/f`, `yes/no`, `y/n`, `1/0`, any case.
+pub fn parse_bool(s: &[u8]) -> Option<bool> {
+    if s.len() > 5 {
+        return None;
+    }
+    let mut low = [0u8; 5];
+    for (d, c) in low.iter_mut().zip(s) {
+        *d = c.to_ascii_lowercase();
+    }
+    match &low[..s.len()] {
+        b"true" | b"t" | b"yes" | b"y" | b"1" => Some(true),
+        b"false" | b"f" | b"no" | b"n" | b"0" => Some(false),
+        _ => None,
+    }
+}
+
+/// A point in time: seconds since the Unix epoch plus nanoseconds, and whether the text carried
+/// a UTC offset (then the instant is UTC; otherwise it is a local "naive" date-time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    /// Seconds since 1970-01-01T00:00:00 (UTC when `utc`).
+    pub secs: i64,
+    /// Nanoseconds, 0..1e9.
+    pub nanos: u32,
+    /// Whether the text had `Z` or an offset.
+    pub utc: bool,
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m as i64 + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d as i64 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+fn digits(s: &[u8], at: usize, n: usize) -> Option<u32> {
+    let d = s.get(at..at + n)?;
+    let mut v = 0u32;
+    for &c in d {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + (c - b'0') as u32;
+    }
+    Some(v)
+}
+
+impl Timestamp {
+    /// Parses `YYYY-MM-DD`, or `YYYY-MM-DD[T| ]HH:MM[:SS[.fraction]]` with an optional `Z`,
+    /// `±HH:MM`, `±HHMM` or `±HH` offset. A leap second (`:60`) is folded into the next second.
+    pub fn parse(s: &[u8]) -> Option<Timestamp> {
+        let y = digits(s, 0, 4)? as i64;
+        if s.get(4) != Some(&b'-') || s.get(7) != Some(&b'-') {
+            return None;
+        }
+        let mo = digits(s, 5, 2)?;
+        let d = digits(s, 8, 2)?;
+        if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) {
+            return None;
+        }
+        let days = days_from_civil(y, mo, d);
+        if s.len() == 10 {
+            return Some(Timestamp {
+                secs: days * 86_400,
+                nanos: 0,
+                utc: false,
+            });
+        }
+        if !matches!(s.get(10), Some(b'T') | Some(b't') | Some(b' ')) {
+            return None;
+        }
+        let h = digits(s, 11, 2)?;
+        if s.get(13) != Some(&b':') {
+            return None;
+        }
+        let mi = digits(s, 14, 2)?;
+        let mut i = 16;
+        let mut sec = 0;
+        let mut nanos = 0u32;
+        if s.get(i) == Some(&b':') {
+            sec = digits(s, 17, 2)?;
+            i = 19;
+            if matches!(s.get(i), Some(b'.') | Some(b',')) {
+                i += 1;
+                let start = i;
+                let mut scale = 100_000_000u32;
+                while let Some(c) = s.get(i).filter(|c| c.is_ascii_digit()) {
+                    nanos += (c - b'0') as u32 * scale;
+                    scale /= 10;
+                    i += 1;
+                }
+                if i == start {
+                    return None;
+                }
+            }
+        }
+        if h > 23 || mi > 59 || sec > 60 {
+            return None;
+        }
+        let mut secs = days * 86_400 + (h * 3600 + mi * 60 + sec) as i64;
+        let mut utc = false;
+        match s.get(i) {
+            None => {}
+            Some(b'Z') | Some(b'z') if i + 1 == s.len() => utc = true,
+            Some(&sign @ (b'+' | b'-')) => {
+                let oh = digits(s, i + 1, 2)?;
+                let om = match s.len() - (i + 3) {
+                    0 => 0,
+                    3 if s[i + 3] == b':' => digits(s, i + 4, 2)?,
+                    2 => digits(s, i + 3, 2)?,
+                    _ => return None,
+                };
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let off = (oh * 3600 + om * 60) as i64;
+                secs += if sign == b'+' { -off } else { off };
+                utc = true;
+            }
+            _ => return None,
+        }
+        Some(Timestamp { secs, nanos, utc })
+    }
+
+    /// Seconds since the epoch as a float (fraction included).
+    pub fn epoch_seconds(&self) -> f64 {
+        self.secs as f64 + self.nanos as f64 / 1e9
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS[.fraction]` plus `Z` for UTC instants; the fraction has no trailing
+    /// zeros.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.secs.div_euclid(86_400);
+        let rem = self.secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        )?;
+        if self.nanos > 0 {
+            let mut n = self.nanos;
+            let mut w = 9;
+            while n % 10 == 0 {
+                n /= 10;
+                w -= 1;
+            }
+            write!(f, ".{n:0w$}")?;
+        }
+        if self.utc {
+            f.write_str("Z")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints() {
+        assert_eq!(parse_int(b"+7"), Some(7));
+        assert_eq!(parse_int(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_int(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_int(b"9223372036854775808"), None);
+        for bad in [&b""[..], b"-", b"1.0", b" 1", b"1e3", b"0x10"] {
+            assert_eq!(parse_int(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn floats() {
+        assert_eq!(parse_float(b"-.5"), Some(-0.5));
+        assert_eq!(parse_float(b"12.3400"), Some(12.34));
+        assert_eq!(parse_float(b"1E-3"), Some(0.001));
+        assert_eq!(parse_float(b"5."), Some(5.0));
+        assert_eq!(
+            parse_float(b"-0.0").map(f64::to_bits),
+            Some((-0.0f64).to_bits())
+        );
+        assert_eq!(parse_float(b"0.1"), Some(0.1));
+        assert_eq!(parse_float(b"123456789012.345"), Some(123456789012.345));
+        assert_eq!(
+            parse_float(b"1234567890123456789"),
+            Some(1234567890123456789.0)
+        );
+        assert_eq!(parse_float(b"."), None);
+        assert_eq!(parse_float(b"1.2.3"), None);
+        for bad in [
+            &b""[..],
+            b"inf",
+            b"-infinity",
+            b"nan",
+            b"1e999",
+            b"1,5",
+            b"abc",
+            b" 1",
+        ] {
+            assert_eq!(parse_float(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn fast_float_path_agrees_with_std() {
+        // every 1-4 decimal-place value in a range, and some awkward ones
+        let mut cases: Vec<String> = (0..20_000)
+            .map(|i| format!("{:.4}", (i as f64 - 10_000.0) * 0.0137))
+            .collect();
+        cases.extend(
+            [
+                "0.30000000000000004",
+                "9007199254740993",
+                "999999999999999",
+                "0.000000000000001",
+            ]
+            .map(String::from),
+        );
+        for c in cases {
+            let want: f64 = c.parse().unwrap();
+            assert_eq!(
+                parse_float(c.as_bytes()).map(f64::to_bits),
+                Some(want.to_bits()),
+                "{c}"
+            );
+        }
+    }
+
+    #[test]
+    fn bools() {
+        assert_eq!(parse_bool(b"FALSE"), Some(false));
+        assert_eq!(parse_bool(b"n"), Some(false));
+        assert_eq!(parse_bool(b"1"), Some(true));
+        assert_eq!(parse_bool(b"maybe"), None);
+        assert_eq!(parse_bool(b"truest"), None);
+    }
+
+    #[test]
+    fn timestamps() {
+        let t = |s: &str| Timestamp::parse(s.as_bytes()).map(|t| t.to_string());
+        assert_eq!(t("2024-01-01"), Some("2024-01-01T00:00:00".into()));
+        assert_eq!(t("2024-01-01 10:20"), Some("2024-01-01T10:20:00".into()));
+        assert_eq!(
+            t("2024-01-01T10:20:30.1200Z"),
+            Some("2024-01-01T10:20:30.12Z".into())
+        );
+        assert_eq!(
+            t("2024-01-01T00:30:00-0130"),
+            Some("2024-01-01T02:00:00Z".into())
+        );
+        assert_eq!(
+            t("1969-12-31T23:59:59+00"),
+            Some("1969-12-31T23:59:59Z".into())
+        );
+        assert_eq!(
+            t("2023-12-31T23:59:60Z"),
+            Some("2024-01-01T00:00:00Z".into())
+        );
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-01-01T24:00",
+            "2024-01-01T10",
+            "2024-01-01X10:00",
+            "2024-01-01T10:00:00.",
+            "2024-01-01T10:00Zjunk",
+            "2024-1-01",
+            "",
+        ] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
+        let a = Timestamp::parse(b"2024-03-01T00:00:00Z").unwrap();
+        assert_eq!(a.secs, 1_709_251_200);
+        assert_eq!(
+            Timestamp::parse(b"1900-03-01").unwrap().to_string(),
+            "1900-03-01T00:00:00"
+        );
+    }
+
+    #[test]
+    fn type_names_round_trip() {
+        for n in ValueType::NAMES {
+            assert_eq!(ValueType::from_name(n).unwrap().name(), *n);
+        }
+        assert_eq!(ValueType::from_name("decimal"), None);
+    }
+}
