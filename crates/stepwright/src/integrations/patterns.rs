@@ -317,12 +317,12 @@ pub fn check_machine(machine: &StateMachine, options: &CheckOptions) -> Vec<Diag
         let Some(parsed) = parse_resource(arn) else {
             return;
         };
-        let at = pointer_push(&place.pointer, "Resource");
+        let at = || pointer_push(&place.pointer, "Resource");
         if let Some(suffix) = &parsed.unknown_suffix {
             out.push(
                 Diagnostic::error(
                     Code::UnsupportedIntegrationPattern,
-                    at.clone(),
+                    at(),
                     format!("`{suffix}` is not an integration pattern"),
                 )
                 .with_help("use no suffix (request-response), .sync, .sync:2 or .waitForTaskToken"),
@@ -347,7 +347,7 @@ pub fn check_machine(machine: &StateMachine, options: &CheckOptions) -> Vec<Diag
                 out.push(
                     Diagnostic::error(
                         Code::UnsupportedIntegrationPattern,
-                        at.clone(),
+                        at(),
                         format!(
                             "{name} does not support {}",
                             parsed.pattern.suffix()
@@ -362,7 +362,7 @@ pub fn check_machine(machine: &StateMachine, options: &CheckOptions) -> Vec<Diag
                 (ResourceKind::Activity { .. }, _) => out.push(
                     Diagnostic::error(
                         Code::UnsupportedIntegrationPattern,
-                        at.clone(),
+                        at(),
                         "EXPRESS state machines cannot run activities",
                     )
                     .with_help("use a STANDARD state machine, or call a Lambda function instead"),
@@ -370,7 +370,7 @@ pub fn check_machine(machine: &StateMachine, options: &CheckOptions) -> Vec<Diag
                 (_, IntegrationPattern::Sync | IntegrationPattern::Sync2) => out.push(
                     Diagnostic::error(
                         Code::UnsupportedIntegrationPattern,
-                        at.clone(),
+                        at(),
                         format!(
                             "EXPRESS state machines do not support {} (run a job)",
                             parsed.pattern.suffix()
@@ -381,7 +381,7 @@ pub fn check_machine(machine: &StateMachine, options: &CheckOptions) -> Vec<Diag
                 (_, IntegrationPattern::WaitForTaskToken) => out.push(
                     Diagnostic::error(
                         Code::UnsupportedIntegrationPattern,
-                        at.clone(),
+                        at(),
                         "EXPRESS state machines do not support .waitForTaskToken (callbacks)",
                     )
                     .with_help("use a STANDARD state machine for callbacks"),
