@@ -134,6 +134,13 @@ impl<'a> Ev<'a> {
         }
         let r = self.eval_inner(node, input, env);
         self.depth.set(self.depth.get() - 1);
+        if let Ok(Some(v)) = &r {
+            if v.depth() > crate::value::MAX_VALUE_DEPTH {
+                return Err(Err::new("U1001")
+                    .pos(node.position)
+                    .extra("The result is nested too deeply"));
+            }
+        }
         r
     }
 
@@ -165,10 +172,7 @@ impl<'a> Ev<'a> {
                         }
                     }
                 }
-                Some(Val::Arr(
-                    Rc::new(out),
-                    if node.consarray { CONS } else { 0 },
-                ))
+                Some(Val::mk_arr(out, if node.consarray { CONS } else { 0 }))
             }
             Kind::Object(pairs) => Some(self.eval_group(pairs, node.position, input, env)?),
             Kind::Name(n) => lookup_field(input, n),
@@ -327,7 +331,7 @@ impl<'a> Ev<'a> {
         let mut tuple_stream = None;
         if is_tuple {
             let t = tuples.unwrap_or_default();
-            let stream = Val::Arr(Rc::new(t.clone()), SEQ | TUPLES);
+            let stream = Val::mk_arr(t.clone(), SEQ | TUPLES);
             tuple_stream = Some(stream.clone());
             if node.tuple {
                 result_seq = Some(stream);
@@ -335,7 +339,7 @@ impl<'a> Ev<'a> {
                 let items = t
                     .iter()
                     .filter_map(|t| match t {
-                        Val::Obj(o) => o.get("@").cloned(),
+                        Val::Obj(o, _) => o.get("@").cloned(),
                         _ => None,
                     })
                     .collect();
@@ -404,7 +408,7 @@ impl<'a> Ev<'a> {
 
     fn frame_from_tuple(&self, env: &Env<'a>, tuple: &Val<'a>) -> Env<'a> {
         let frame = self.new_frame(env);
-        if let Val::Obj(o) = tuple {
+        if let Val::Obj(o, _) = tuple {
             for (k, v) in o.iter() {
                 if k != "@" {
                     frame.bind(k, Some(v.clone()));
@@ -430,7 +434,7 @@ impl<'a> Ev<'a> {
                         .into_iter()
                         .enumerate()
                         .map(|(i, t)| match t {
-                            Val::Obj(o) => {
+                            Val::Obj(o, _) => {
                                 let mut o = o.as_ref().clone();
                                 o.insert(var.clone(), Val::Num(i as f64));
                                 Val::obj(o)
@@ -438,7 +442,7 @@ impl<'a> Ev<'a> {
                             t => t,
                         })
                         .collect();
-                    result = Val::Arr(Rc::new(items), f);
+                    result = Val::mk_arr(items, f);
                 }
             }
         }
@@ -454,7 +458,7 @@ impl<'a> Ev<'a> {
     ) -> R<Vec<Val<'a>>> {
         if let Kind::Sort(terms) = &step.kind {
             let mut result = if let Some(tb) = tuples {
-                self.eval_sort(step, terms, Val::Arr(Rc::new(tb), SEQ | TUPLES), env)?
+                self.eval_sort(step, terms, Val::mk_arr(tb, SEQ | TUPLES), env)?
                     .add_flags(TUPLES)
             } else {
                 let inp = input.cloned().unwrap_or_else(|| Val::seq(vec![]));
@@ -472,7 +476,7 @@ impl<'a> Ev<'a> {
                         Val::obj(o)
                     })
                     .collect();
-                Val::Arr(Rc::new(items), SEQ | TUPLES)
+                Val::mk_arr(items, SEQ | TUPLES)
             };
             if !step.stages.is_empty() {
                 result = self.eval_stages(&step.stages, result, env)?;
@@ -496,7 +500,7 @@ impl<'a> Ev<'a> {
         };
         let mut result = Vec::new();
         for tuple in &tb {
-            let Val::Obj(tobj) = tuple else { continue };
+            let Val::Obj(tobj, _) = tuple else { continue };
             let step_env = self.frame_from_tuple(env, tuple);
             let at = tobj.get("@").cloned();
             let res = self.eval(step, at.as_ref(), &step_env)?;
@@ -508,7 +512,7 @@ impl<'a> Ev<'a> {
             for (bb, r) in items.into_iter().enumerate() {
                 let mut t = tobj.as_ref().clone();
                 if is_ts {
-                    if let Val::Obj(ro) = &r {
+                    if let Val::Obj(ro, _) = &r {
                         for (k, v) in ro.iter() {
                             t.insert(k.clone(), v.clone());
                         }
@@ -534,7 +538,7 @@ impl<'a> Ev<'a> {
                 result.push(Val::obj(t));
             }
         }
-        let mut result = Val::Arr(Rc::new(result), SEQ | TUPLES);
+        let mut result = Val::mk_arr(result, SEQ | TUPLES);
         if !step.stages.is_empty() {
             result = self.eval_stages(&step.stages, result, env)?;
         }
@@ -567,13 +571,13 @@ impl<'a> Ev<'a> {
                     results.push(item.clone());
                 }
             }
-            return Ok(Some(Val::Arr(Rc::new(results), flags)));
+            return Ok(Some(Val::mk_arr(results, flags)));
         }
         let len = items.len() as f64;
         for (index, item) in items.iter().enumerate() {
             let (ctx, e) = if ts {
                 let at = match item {
-                    Val::Obj(o) => o.get("@").cloned(),
+                    Val::Obj(o, _) => o.get("@").cloned(),
                     _ => None,
                 };
                 (at, self.frame_from_tuple(env, item))
@@ -602,7 +606,7 @@ impl<'a> Ev<'a> {
                 results.push(item.clone());
             }
         }
-        Ok(Some(Val::Arr(Rc::new(results), flags)))
+        Ok(Some(Val::mk_arr(results, flags)))
     }
 
     // ------------------------------------------------------------ constructors
@@ -628,7 +632,7 @@ impl<'a> Ev<'a> {
         for item in &items {
             let (ctx, e) = if reduce {
                 let at = match item {
-                    Some(Val::Obj(o)) => o.get("@").cloned(),
+                    Some(Val::Obj(o, _)) => o.get("@").cloned(),
                     _ => None,
                 };
                 (
@@ -664,7 +668,7 @@ impl<'a> Ev<'a> {
             let (ctx, e) = if reduce {
                 let tuple = reduce_tuple_stream(data);
                 let mut t = match tuple {
-                    Some(Val::Obj(o)) => o.as_ref().clone(),
+                    Some(Val::Obj(o, _)) => o.as_ref().clone(),
                     _ => Obj::new(),
                 };
                 let at = t.shift_remove("@");
@@ -702,7 +706,7 @@ impl<'a> Ev<'a> {
                 let ev = |x: &Val<'a>| -> Res<'a> {
                     if is_tuple {
                         let at = match x {
-                            Val::Obj(o) => o.get("@").cloned(),
+                            Val::Obj(o, _) => o.get("@").cloned(),
                             _ => None,
                         };
                         let e = self.frame_from_tuple(env, x);
@@ -1038,7 +1042,7 @@ impl<'a> Ev<'a> {
             let upd = self.eval(update, Some(m), env)?;
             let upd = match upd {
                 None => None,
-                Some(Val::Obj(o)) => Some(o),
+                Some(Val::Obj(o, _)) => Some(o),
                 Some(v) => {
                     return Err(Err::new("T2011")
                         .pos(update.position)
@@ -1059,7 +1063,7 @@ impl<'a> Ev<'a> {
                         .collect();
                 }
             }
-            if let Val::Obj(o) = m {
+            if let Val::Obj(o, _) = m {
                 edits.entry(Rc::as_ptr(o)).or_default().push((upd, dels));
             }
         }
@@ -1071,7 +1075,7 @@ type Edits<'a> = HashMap<*const Obj<'a>, Vec<(Option<Rc<Obj<'a>>>, Vec<String>)>
 
 fn rebuild<'a>(v: &Val<'a>, edits: &Edits<'a>) -> Val<'a> {
     match v {
-        Val::Obj(o) => {
+        Val::Obj(o, _) => {
             let mut n: Obj<'a> = o
                 .iter()
                 .map(|(k, x)| (k.clone(), rebuild(x, edits)))
@@ -1090,7 +1094,7 @@ fn rebuild<'a>(v: &Val<'a>, edits: &Edits<'a>) -> Val<'a> {
             }
             Val::obj(n)
         }
-        Val::Arr(a, f) => Val::Arr(Rc::new(a.iter().map(|x| rebuild(x, edits)).collect()), *f),
+        Val::Arr(a, f) => Val::mk_arr(a.iter().map(|x| rebuild(x, edits)).collect(), *f),
         v => v.clone(),
     }
 }
@@ -1110,11 +1114,11 @@ fn reduce_tuple_stream<'a>(data: Option<Val<'a>>) -> Option<Val<'a>> {
     match data {
         Some(Val::Arr(a, _)) => {
             let mut result: Obj<'a> = match a.first() {
-                Some(Val::Obj(o)) => o.as_ref().clone(),
+                Some(Val::Obj(o, _)) => o.as_ref().clone(),
                 _ => Obj::new(),
             };
             for t in a.iter().skip(1) {
-                if let Val::Obj(o) = t {
+                if let Val::Obj(o, _) = t {
                     for (k, v) in o.iter() {
                         let prev = result.shift_remove(k);
                         if let Some(x) = append(prev, Some(v.clone())) {
@@ -1189,7 +1193,7 @@ pub(crate) fn lookup_field<'a>(input: Option<&Val<'a>>, key: &str) -> Option<Val
             }
             Some(Val::seq(out))
         }
-        Val::Obj(o) => o.get(key).cloned(),
+        Val::Obj(o, _) => o.get(key).cloned(),
         _ => None,
     }
 }
@@ -1213,7 +1217,7 @@ fn wildcard<'a>(input: Option<&Val<'a>>) -> Val<'a> {
     };
     // arrays are objects keyed by index to jsonata-js's wildcard
     let values: Vec<Val<'a>> = match input {
-        Some(Val::Obj(o)) => o.values().cloned().collect(),
+        Some(Val::Obj(o, _)) => o.values().cloned().collect(),
         Some(Val::Arr(a, _)) => a.as_ref().clone(),
         _ => Vec::new(),
     };
@@ -1236,7 +1240,7 @@ fn descendants<'a>(input: Option<&Val<'a>>) -> Option<Val<'a>> {
                     rec(x, out);
                 }
             }
-            Val::Obj(o) => {
+            Val::Obj(o, _) => {
                 out.push(v.clone());
                 for x in o.values() {
                     rec(x, out);
@@ -1358,7 +1362,7 @@ pub(crate) fn binary_op<'a>(op: BinOp, lhs: Option<Val<'a>>, rhs: Option<Val<'a>
                 return Ok(Some(Val::Bool(false)));
             };
             let found = r.items().iter().any(|x| match (x, &l) {
-                (Val::Obj(a), Val::Obj(b)) => Rc::ptr_eq(a, b),
+                (Val::Obj(a, _), Val::Obj(b, _)) => Rc::ptr_eq(a, b),
                 (Val::Arr(a, _), Val::Arr(b, _)) => Rc::ptr_eq(a, b),
                 _ => deep_equal(x, &l),
             });

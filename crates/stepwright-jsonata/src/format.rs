@@ -104,7 +104,7 @@ pub(crate) fn f_format_number<'a>(
     };
     let mut infinity = "Infinity".to_string();
     let mut nan = "NaN".to_string();
-    if let Some(Val::Obj(o)) = arg(args, 2) {
+    if let Some(Val::Obj(o, _)) = arg(args, 2) {
         for (k, v) in o.iter() {
             let Some(s) = v.as_str() else { continue };
             let c = s.chars().next().unwrap_or(' ');

@@ -1,7 +1,6 @@
 //! The function library (jsonata-js's functions.js) plus the AWS Step Functions additions.
 
 use std::collections::HashMap;
-use std::rc::Rc;
 use std::sync::OnceLock;
 
 use serde_json::Value;
@@ -532,7 +531,7 @@ fn custom_matches<'a>(
         if limit.is_some_and(|l| out.len() >= l) {
             break;
         }
-        let Val::Obj(o) = &mv else {
+        let Val::Obj(o, _) = &mv else {
             return Err(Err::new("T1010"));
         };
         let (Some(Val::Num(st)), Some(Val::Num(en))) = (o.get("start"), o.get("end")) else {
@@ -1158,16 +1157,15 @@ fn f_sift<'a>(
     _: Option<&Val<'a>>,
     env: &Env<'a>,
 ) -> Res<'a> {
-    let Some(Val::Obj(o)) = arg(args, 0) else {
+    let Some(whole @ Val::Obj(o, _)) = arg(args, 0) else {
         return Ok(None);
     };
     let Some(f) = arg(args, 1) else {
         return Ok(None);
     };
-    let whole = Val::Obj(o.clone());
     let mut out = Obj::new();
     for (k, v) in o.iter() {
-        let r = call(ev, env, f, hof_args(f, v.clone(), Val::str(k), &whole))?;
+        let r = call(ev, env, f, hof_args(f, v.clone(), Val::str(k), whole))?;
         if to_bool(r.as_ref()).unwrap_or(false) {
             out.insert(k.clone(), v.clone());
         }
@@ -1184,16 +1182,15 @@ fn f_each<'a>(
     _: Option<&Val<'a>>,
     env: &Env<'a>,
 ) -> Res<'a> {
-    let Some(Val::Obj(o)) = arg(args, 0) else {
+    let Some(whole @ Val::Obj(o, _)) = arg(args, 0) else {
         return Ok(None);
     };
     let Some(f) = arg(args, 1) else {
         return Ok(None);
     };
-    let whole = Val::Obj(o.clone());
     let mut out = Vec::new();
     for (k, v) in o.iter() {
-        if let Some(r) = call(ev, env, f, hof_args(f, v.clone(), Val::str(k), &whole))? {
+        if let Some(r) = call(ev, env, f, hof_args(f, v.clone(), Val::str(k), whole))? {
             out.push(r);
         }
     }
@@ -1302,7 +1299,7 @@ fn f_distinct<'a>(
             out.push(v.clone());
         }
     }
-    Ok(Some(Val::Arr(Rc::new(out), f & SEQ)))
+    Ok(Some(Val::mk_arr(out, f & SEQ)))
 }
 
 // ------------------------------------------------------------------ objects
@@ -1314,7 +1311,7 @@ fn keys_of<'a>(v: &Val<'a>, out: &mut Vec<String>) {
                 keys_of(x, out);
             }
         }
-        Val::Obj(o) => {
+        Val::Obj(o, _) => {
             for k in o.keys() {
                 if !out.contains(k) {
                     out.push(k.clone());
@@ -1353,7 +1350,7 @@ fn f_spread<'a>(_: &Ev<'a>, args: &[Option<Val<'a>>], _: Option<&Val<'a>>, _: &E
                 }
                 r
             }
-            Val::Obj(o) => Some(Val::seq(
+            Val::Obj(o, _) => Some(Val::seq(
                 o.iter()
                     .map(|(k, x)| {
                         let mut m = Obj::new();
@@ -1374,7 +1371,7 @@ fn f_merge<'a>(_: &Ev<'a>, args: &[Option<Val<'a>>], _: Option<&Val<'a>>, _: &En
     };
     let mut out = Obj::new();
     for v in items(a) {
-        if let Val::Obj(o) = v {
+        if let Val::Obj(o, _) = v {
             for (k, x) in o.iter() {
                 out.insert(k.clone(), x.clone());
             }
@@ -1426,7 +1423,7 @@ fn f_type<'a>(_: &Ev<'a>, args: &[Option<Val<'a>>], _: Option<&Val<'a>>, _: &Env
             Val::Bool(_) => "boolean",
             Val::Arr(..) => "array",
             Val::Func(_) => "function",
-            Val::Obj(_) => "object",
+            Val::Obj(_, _) => "object",
         })
     }))
 }
@@ -1434,7 +1431,7 @@ fn f_type<'a>(_: &Ev<'a>, args: &[Option<Val<'a>>], _: Option<&Val<'a>>, _: &Env
 /// Deep copy with fresh identities (`JSON.parse($string(x))`).
 pub(crate) fn deep_clone<'a>(v: &Val<'a>) -> Val<'a> {
     match v {
-        Val::Obj(o) => Val::obj(o.iter().map(|(k, x)| (k.clone(), deep_clone(x))).collect()),
+        Val::Obj(o, _) => Val::obj(o.iter().map(|(k, x)| (k.clone(), deep_clone(x))).collect()),
         Val::Arr(a, _) => Val::arr(a.iter().map(deep_clone).collect()),
         Val::Num(n) => Val::Num(precision15(*n)),
         Val::Func(_) => Val::str(""),

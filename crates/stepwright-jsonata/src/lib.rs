@@ -245,7 +245,7 @@ impl Expression {
         env: &Environment,
     ) -> Result<Option<Value>, Error> {
         let input_val = input.map(|v| match value::Val::from_json(v) {
-            a @ value::Val::Arr(..) => value::Val::Arr(Rc::new(vec![a]), value::SEQ | value::OUTER),
+            a @ value::Val::Arr(..) => value::Val::mk_arr(vec![a], value::SEQ | value::OUTER),
             v => v,
         });
         let root = Rc::new(value::Frame {

@@ -12,11 +12,18 @@ use crate::functions::Builtin;
 use crate::signature::Signature;
 
 /// Array flags (jsonata-js keeps them as properties on JS arrays).
-pub(crate) const SEQ: u8 = 1;
-pub(crate) const KEEP: u8 = 2;
-pub(crate) const CONS: u8 = 4;
-pub(crate) const OUTER: u8 = 8;
-pub(crate) const TUPLES: u8 = 16;
+pub(crate) const SEQ: u32 = 1;
+pub(crate) const KEEP: u32 = 2;
+pub(crate) const CONS: u32 = 4;
+pub(crate) const OUTER: u32 = 8;
+pub(crate) const TUPLES: u32 = 16;
+/// Array flags live in the low byte; the nesting depth of the array above it.
+const FLAG_BITS: u32 = 0xff;
+const DEPTH_SHIFT: u32 = 8;
+
+/// The deepest value an evaluation may build (deeper is `U1001`): every recursive walk over
+/// values (output conversion, equality, stringification, dropping) stays within the stack.
+pub(crate) const MAX_VALUE_DEPTH: u32 = 1000;
 
 pub(crate) type Obj<'a> = IndexMap<String, Val<'a>>;
 
@@ -27,8 +34,10 @@ pub(crate) enum Val<'a> {
     Bool(bool),
     Num(f64),
     Str(Rc<str>),
-    Arr(Rc<Vec<Val<'a>>>, u8),
-    Obj(Rc<Obj<'a>>),
+    /// Items, and flags (low byte) with the nesting depth above them.
+    Arr(Rc<Vec<Val<'a>>>, u32),
+    /// Entries and the nesting depth.
+    Obj(Rc<Obj<'a>>, u32),
     Func(Rc<Func<'a>>),
 }
 
@@ -123,17 +132,32 @@ impl<'a> Val<'a> {
         Val::Str(Rc::from(s))
     }
     pub fn arr(v: Vec<Val<'a>>) -> Val<'a> {
-        Val::Arr(Rc::new(v), 0)
+        Val::mk_arr(v, 0)
     }
     pub fn seq(v: Vec<Val<'a>>) -> Val<'a> {
-        Val::Arr(Rc::new(v), SEQ)
+        Val::mk_arr(v, SEQ)
+    }
+    /// An array with flags; its depth is computed from the items.
+    pub fn mk_arr(v: Vec<Val<'a>>, flags: u32) -> Val<'a> {
+        let depth = 1 + v.iter().map(Val::depth).max().unwrap_or(0);
+        let depth = depth.min(FLAG_BITS << 16);
+        Val::Arr(Rc::new(v), (flags & FLAG_BITS) | (depth << DEPTH_SHIFT))
     }
     pub fn obj(o: Obj<'a>) -> Val<'a> {
-        Val::Obj(Rc::new(o))
+        let depth = 1 + o.values().map(Val::depth).max().unwrap_or(0);
+        Val::Obj(Rc::new(o), depth)
     }
-    pub fn flags(&self) -> u8 {
+    /// Nesting depth: 0 for scalars and functions.
+    pub fn depth(&self) -> u32 {
         match self {
-            Val::Arr(_, f) => *f,
+            Val::Arr(_, f) => f >> DEPTH_SHIFT,
+            Val::Obj(_, d) => *d,
+            _ => 0,
+        }
+    }
+    pub fn flags(&self) -> u32 {
+        match self {
+            Val::Arr(_, f) => f & FLAG_BITS,
             _ => 0,
         }
     }
@@ -155,7 +179,7 @@ impl<'a> Val<'a> {
             _ => None,
         }
     }
-    pub fn add_flags(self, f: u8) -> Val<'a> {
+    pub fn add_flags(self, f: u32) -> Val<'a> {
         match self {
             Val::Arr(a, g) => Val::Arr(a, g | f),
             v => v,
@@ -170,7 +194,7 @@ impl<'a> Val<'a> {
             Some(Val::Num(_)) => 'n',
             Some(Val::Str(_)) => 's',
             Some(Val::Arr(..)) => 'a',
-            Some(Val::Obj(_)) => 'o',
+            Some(Val::Obj(_, _)) => 'o',
             Some(Val::Func(_)) => 'f',
         }
     }
@@ -211,7 +235,7 @@ impl<'a> Val<'a> {
                     .map(|v| v.to_json().unwrap_or(Value::Null))
                     .collect(),
             ),
-            Val::Obj(o) => {
+            Val::Obj(o, _) => {
                 let mut m = Map::new();
                 for (k, v) in o.iter() {
                     if let Some(j) = v.to_json() {
@@ -361,7 +385,7 @@ pub(crate) fn stringify_val(v: &Val, indent: bool) -> crate::error::R<String> {
         match v {
             Val::Num(n) if !n.is_finite() => Err(crate::error::Err::new("D1001")),
             Val::Arr(a, _) => a.iter().try_for_each(finite),
-            Val::Obj(o) => o.values().try_for_each(finite),
+            Val::Obj(o, _) => o.values().try_for_each(finite),
             _ => Ok(()),
         }
     }
@@ -406,7 +430,7 @@ pub(crate) fn stringify_val(v: &Val, indent: bool) -> crate::error::R<String> {
                 nl(out, indent, level);
                 out.push(']');
             }
-            Val::Obj(o) => {
+            Val::Obj(o, _) => {
                 if o.is_empty() {
                     out.push_str("{}");
                     return;
@@ -443,7 +467,7 @@ pub(crate) fn deep_equal<'a>(a: &Val<'a>, b: &Val<'a>) -> bool {
         (Val::Arr(x, _), Val::Arr(y, _)) => {
             x.len() == y.len() && x.iter().zip(y.iter()).all(|(a, b)| deep_equal(a, b))
         }
-        (Val::Obj(x), Val::Obj(y)) => {
+        (Val::Obj(x, _), Val::Obj(y, _)) => {
             x.len() == y.len()
                 && x.iter()
                     .all(|(k, v)| y.get(k).is_some_and(|w| deep_equal(v, w)))
@@ -466,7 +490,7 @@ pub(crate) fn to_bool(v: Option<&Val>) -> Option<bool> {
         }
         Val::Str(s) => !s.is_empty(),
         Val::Num(n) => *n != 0.0 && !n.is_nan(),
-        Val::Obj(o) => !o.is_empty(),
+        Val::Obj(o, _) => !o.is_empty(),
         Val::Bool(b) => *b,
         Val::Null => false,
         Val::Func(_) => false,

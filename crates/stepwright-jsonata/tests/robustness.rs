@@ -63,6 +63,24 @@ fn runaway_recursion_is_an_error() {
 }
 
 #[test]
+fn deeply_nested_results_are_an_error() {
+    // loops that build ever deeper values run in constant stack; the values they build must not
+    // overflow the stack when converted, compared or dropped
+    assert_eq!(
+        outcome(r#"$reduce([1..100000], function($acc, $x){ {"a": $acc} }, {})"#),
+        Err("U1001".into())
+    );
+    assert_eq!(
+        outcome(
+            "($f := function($n, $acc){ $n = 0 ? $acc : $f($n - 1, [[$acc]]) }; $f(100000, 1))"
+        ),
+        Err("U1001".into())
+    );
+    let ok = outcome(r#"$reduce([1..300], function($acc, $x){ {"a": $acc} }, {})"#);
+    assert!(matches!(ok, Ok(Some(_))), "{ok:?}");
+}
+
+#[test]
 fn depth_limit_is_honoured() {
     let e = parse("($f := function($x){ $x = 0 ? 0 : 1 + $f($x - 1) }; $f(50))").expect("parses");
     let env = Environment::new().with_max_depth(20);
