@@ -289,3 +289,50 @@ fn every_localstack_definition_renders_with_one_node_per_state() {
     assert_eq!(p, t);
     assert!(t >= 733, "expected the localstack corpus, found {t}");
 }
+
+/// Graphviz accepts every DOT file we write (run with `cargo test -p stepwright --test render --
+/// --ignored` after `apt-get install graphviz`; CI does not install Graphviz).
+#[test]
+#[ignore = "needs Graphviz's `dot` on PATH"]
+fn graphviz_accepts_every_corpus_drawing() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let dir = conformance_dir().join("localstack");
+    let mut machines = vec![pipeline(), nested()];
+    for path in json_files(&dir) {
+        if let Some(def) = read_json(&path).get("definition") {
+            if let Ok(m) = StateMachine::from_value(def) {
+                machines.push(m);
+            }
+        }
+    }
+    let mut tally = Tally::new();
+    for m in &machines {
+        let mut child = Command::new("dot")
+            .arg("-Tsvg")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("Graphviz `dot` on PATH");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(m.to_dot().as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let ok = out.status.success() && out.stderr.is_empty();
+        if ok {
+            tally.record("dot -Tsvg", true);
+        } else {
+            tally.fail(
+                "dot -Tsvg",
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            );
+        }
+    }
+    tally.report("Graphviz on rendered DOT");
+    let (p, t) = tally.totals();
+    assert_eq!(p, t, "{:?}", tally.failures().first());
+}

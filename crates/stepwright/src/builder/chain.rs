@@ -21,7 +21,9 @@ pub struct Closed;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Node {
     pub(crate) name: String,
-    pub(crate) state: State,
+    /// Boxed: a `State` is large (the Map variant is ~1.8 KB) and nodes move between vectors
+    /// as chains are joined.
+    pub(crate) state: Box<State>,
     /// Parallel branches, or the Map processor (one entry).
     pub(crate) subs: Vec<Subflow>,
     /// Map only: emit the processor as the legacy `Iterator` field.
@@ -35,7 +37,7 @@ impl Node {
     pub(crate) fn new(name: String, state: State) -> Node {
         Node {
             name,
-            state,
+            state: Box::new(state),
             subs: Vec::new(),
             legacy_iterator: false,
             issues: Vec::new(),

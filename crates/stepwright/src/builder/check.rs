@@ -33,8 +33,11 @@ impl Assembler {
             main.extend(f.nodes);
             side.extend(f.side);
         }
-        let mut states = States::new();
-        let mut seen: HashMap<String, Node> = HashMap::new();
+        // Pass 1: one node per name. The same state given twice (e.g. one handler cloned
+        // into several Catch routes) is one state; two different states with one name are an
+        // error.
+        let mut unique: Vec<(Node, String)> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         for mut node in main.into_iter().chain(side) {
             if let Some(t) = node.state.transition_mut() {
                 if t.next.is_none() && t.end.is_none() {
@@ -42,9 +45,8 @@ impl Assembler {
                 }
             }
             let pointer = pointer_push(base, &node.name);
-            if let Some(prev) = seen.get(&node.name) {
-                // The same state given twice (e.g. one handler cloned into several Catch
-                // routes) is one state; two different states with one name are an error.
+            if let Some(&i) = index.get(&node.name) {
+                let prev = &unique[i].0;
                 if *prev != node {
                     self.errors.push(
                         Diagnostic::error(
@@ -62,6 +64,12 @@ impl Assembler {
                 }
                 continue;
             }
+            index.insert(node.name.clone(), unique.len());
+            unique.push((node, pointer));
+        }
+        // Pass 2: machine-wide uniqueness, setter issues, nested branches.
+        let mut states = States::with_capacity(unique.len());
+        for (node, pointer) in unique {
             if node.name.is_empty() {
                 self.errors.push(Diagnostic::error(
                     Code::SchemaValidationFailed,
@@ -85,10 +93,9 @@ impl Assembler {
             } else {
                 self.names.insert(node.name.clone(), pointer.clone());
             }
-            seen.insert(node.name.clone(), node.clone());
             let Node {
                 name,
-                mut state,
+                state,
                 subs,
                 legacy_iterator,
                 issues,
@@ -100,6 +107,7 @@ impl Assembler {
                     format!("state \"{name}\": {message}"),
                 ));
             }
+            let mut state = *state;
             match &mut state {
                 State::Parallel(p) => {
                     for (i, sub) in subs.into_iter().enumerate() {

@@ -8,21 +8,21 @@ use crate::model::{Condition, NestedCondition, Operator};
 ///
 /// Floats that are not finite (NaN, infinities) cannot be written in JSON; they become `null`
 /// and `build()` reports them.
-pub trait Number: Copy {
+pub trait Numeric: Copy {
     /// The JSON value (`null` for a non-finite float).
     fn to_json(self) -> Value;
 }
 
 macro_rules! int_number {
     ($($t:ty),*) => {$(
-        impl Number for $t {
+        impl Numeric for $t {
             fn to_json(self) -> Value { Value::from(self) }
         }
     )*};
 }
 int_number!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
 
-impl Number for f64 {
+impl Numeric for f64 {
     fn to_json(self) -> Value {
         serde_json::Number::from_f64(self)
             .map(Value::Number)
@@ -30,7 +30,7 @@ impl Number for f64 {
     }
 }
 
-impl Number for f32 {
+impl Numeric for f32 {
     fn to_json(self) -> Value {
         // Through the shortest decimal form, so that 0.1f32 renders as 0.1, not 0.10000000149.
         let f: f64 = self.to_string().parse().unwrap_or(f64::NAN);
@@ -59,7 +59,7 @@ macro_rules! ops {
     };
     (@ty str) => { impl Into<String> };
     (@ty path) => { impl Into<String> };
-    (@ty num) => { impl Number };
+    (@ty num) => { impl Numeric };
     (@ty bool) => { bool };
     (@val str, $a:ident) => { Value::String($a.into()) };
     (@val path, $a:ident) => { Value::String($a.into()) };

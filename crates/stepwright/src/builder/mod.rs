@@ -163,7 +163,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 pub use chain::{Chain, Closed, IntoChain, Open, Subflow};
-pub use condition::Number;
+pub use condition::Numeric;
 pub use retry::{Catch, Retry, STATES_ALL};
 pub use states::marker;
 pub use states::{Choice, Fail, Map, Parallel, Pass, Rule, Succeed, Task, Wait};

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::condition::Number;
+use super::condition::Numeric;
 use crate::diagnostics::Code;
 use crate::model::{Catcher, JitterStrategy, Object, Retrier};
 
@@ -81,7 +81,7 @@ impl Retry {
     }
 
     /// `BackoffRate`: the interval multiplier (AWS default 2.0; at least 1.0).
-    pub fn backoff_rate(mut self, rate: impl Number) -> Retry {
+    pub fn backoff_rate(mut self, rate: impl Numeric) -> Retry {
         match rate.to_json() {
             Value::Number(n) => self.retrier.backoff_rate = Some(n),
             _ => self.issues.push((

@@ -5,7 +5,7 @@ use std::marker::PhantomData;
 use serde_json::Value;
 
 use super::chain::{Chain, Closed, Fragment, IntoChain, Node, Open, Subflow};
-use super::condition::Number;
+use super::condition::Numeric;
 use super::retry::{Catch, Retry};
 use crate::diagnostics::Code;
 use crate::model::*;
@@ -587,7 +587,8 @@ impl<R> Choice<R> {
 
 impl Choice<Ready> {
     /// `Default`: where to go when no rule holds (without it, the execution fails with
-    /// `States.NoChoiceMatched`). A second call replaces the first.
+    /// `States.NoChoiceMatched`). A second call replaces the `Default`; the states the first
+    /// call added stay, and `build()` reports them unreachable unless something else goes there.
     pub fn otherwise(mut self, target: impl IntoChain) -> Choice<Ready> {
         let next = self.add_target(target.into_chain());
         self.state.default = Some(next);
@@ -1071,7 +1072,7 @@ impl<P> Map<P> {
     }
 
     /// Distributed: `ToleratedFailurePercentage` (0 to 100).
-    pub fn tolerated_failure_percentage(mut self, percent: impl Number) -> Self {
+    pub fn tolerated_failure_percentage(mut self, percent: impl Numeric) -> Self {
         match percent.to_json() {
             Value::Number(n) => {
                 self.state.tolerated_failure_percentage = Some(NumberOrExpr::Number(n));
