@@ -346,3 +346,65 @@ fn callbacks_without_token_are_reported() {
     let d = check_machine(&m, &CheckOptions::default());
     assert_eq!(d[0].pointer, "/States/P/Branches/0/States/T/Resource");
 }
+
+#[test]
+fn the_validator_runs_the_pattern_checks() {
+    use stepwright::validate::Options;
+    let def = |r: &str| {
+        format!(
+            r#"{{"StartAt":"T","States":{{"T":{{"Type":"Task","Resource":"{r}","End":true}}}}}}"#
+        )
+    };
+    let found = |text: &str, opts: &Options, code: Code| {
+        stepwright::validate_str(text, opts)
+            .diagnostics()
+            .iter()
+            .filter(|d| d.code == code && d.pointer == "/States/T/Resource")
+            .count()
+    };
+    let wftt = def("arn:aws:states:::sagemaker:createModel.waitForTaskToken");
+    assert_eq!(
+        found(
+            &wftt,
+            &Options::default(),
+            Code::UnsupportedIntegrationPattern
+        ),
+        1
+    );
+    let sync = def("arn:aws:states:::sagemaker:createTrainingJob.sync");
+    assert_eq!(
+        found(
+            &sync,
+            &Options::default(),
+            Code::UnsupportedIntegrationPattern
+        ),
+        0
+    );
+    assert_eq!(
+        found(
+            &sync,
+            &Options::express(),
+            Code::UnsupportedIntegrationPattern
+        ),
+        1
+    );
+    // A malformed suffix is reported once, by the resource rules, not again here.
+    let bad = def("arn:aws:states:::lambda:invoke.sync:3");
+    assert_eq!(
+        found(
+            &bad,
+            &Options::default(),
+            Code::UnsupportedIntegrationPattern
+        ),
+        0
+    );
+    assert!(!stepwright::validate_str(&bad, &Options::default()).is_valid());
+    // A callback without the token.
+    let cb = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters":{"FunctionName":"f"},"End":true}}}"#;
+    let r = stepwright::validate_str(cb, &Options::default());
+    assert!(r
+        .diagnostics()
+        .iter()
+        .any(|d| d.code == Code::MissingTaskToken && d.pointer == "/States/T/Parameters"));
+}

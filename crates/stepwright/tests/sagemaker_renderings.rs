@@ -1050,16 +1050,11 @@ fn run_asl_validator(bin: &std::path::Path, machine: &Value, name: &str) -> Resu
     }
 }
 
-/// Every reproduced rendering, and an example of every other integration, in one machine each
-/// query language: asl-validator accepts them.
-#[test]
-fn asl_validator_accepts_rendered_states() {
+/// Every reproduced rendering and an example of every other integration in a JSONPath machine,
+/// and JSONata renderings in a JSONata machine.
+fn all_rendered() -> (Value, Value) {
     use stepwright::integrations::registry::*;
     use stepwright::integrations::services::*;
-    let Some(bin) = asl_validator() else {
-        println!("asl-validator not installed: skipped (run `make setup`)");
-        return;
-    };
     let mut tasks: Vec<TaskState> = Vec::new();
     // SageMaker renderings (as states).
     let mut states = serde_json::Map::new();
@@ -1135,10 +1130,7 @@ fn asl_validator_accepts_rendered_states() {
             None => s.insert("End".into(), json!(true)),
         };
     }
-    let n = names.len();
     let jsonpath = json!({"StartAt": names[0], "States": states});
-    StateMachine::from_value(&jsonpath).expect("parses");
-    run_asl_validator(&bin, &jsonpath, "jsonpath").unwrap();
 
     // The same integrations in a JSONata machine (Arguments, {% %}).
     let jsonata_tasks: Vec<TaskState> = vec![
@@ -1170,7 +1162,59 @@ fn asl_validator_accepts_rendered_states() {
         states.insert(format!("J{i}"), value(t));
     }
     let jsonata = json!({"QueryLanguage": "JSONata", "StartAt": "J0", "States": states});
-    StateMachine::from_value(&jsonata).expect("parses");
+    (jsonpath, jsonata)
+}
+
+/// asl-validator accepts every rendered state.
+#[test]
+fn asl_validator_accepts_rendered_states() {
+    let Some(bin) = asl_validator() else {
+        println!("asl-validator not installed: skipped (run `make setup`)");
+        return;
+    };
+    let (jsonpath, jsonata) = all_rendered();
+    run_asl_validator(&bin, &jsonpath, "jsonpath").unwrap();
     run_asl_validator(&bin, &jsonata, "jsonata").unwrap();
-    println!("asl-validator accepted {n} JSONPath states and {k} JSONata states");
+    println!(
+        "asl-validator accepted {} JSONPath states and {} JSONata states",
+        jsonpath["States"].as_object().unwrap().len(),
+        jsonata["States"].as_object().unwrap().len()
+    );
+}
+
+/// Stepwright's validator accepts every rendered state (STANDARD), and as EXPRESS refuses
+/// exactly the `.sync` and callback tasks.
+#[test]
+fn our_validator_accepts_rendered_states() {
+    let (jsonpath, jsonata) = all_rendered();
+    for machine in [&jsonpath, &jsonata] {
+        let text = serde_json::to_string_pretty(machine).unwrap();
+        let report = stepwright::validate_str(&text, &stepwright::Options::default());
+        let errors: Vec<String> = report
+            .diagnostics()
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+    }
+    let m = StateMachine::from_value(&jsonpath).unwrap();
+    let express = stepwright::validate(&m, &stepwright::validate::Options::express());
+    let waiting = m
+        .states
+        .values()
+        .filter(|s| match s {
+            State::Task(t) => {
+                let r = t.resource.as_arn().unwrap();
+                r.contains(".sync") || r.contains(".waitForTaskToken") || r.contains(":activity:")
+            }
+            _ => false,
+        })
+        .count();
+    assert!(waiting > 10);
+    let refused = express
+        .iter()
+        .filter(|d| d.code == stepwright::Code::UnsupportedIntegrationPattern)
+        .count();
+    assert_eq!(refused, waiting);
 }

@@ -306,6 +306,16 @@ pub struct CheckOptions {
 /// assert_eq!(d[0].pointer, "/States/T/Resource");
 /// ```
 pub fn check_machine(machine: &StateMachine, options: &CheckOptions) -> Vec<Diagnostic> {
+    check(machine, options, true)
+}
+
+/// [`check_machine`]; `unknown_suffixes` reports suffixes that are no pattern at all (the
+/// validator's resource pass already does).
+pub(crate) fn check(
+    machine: &StateMachine,
+    options: &CheckOptions,
+    unknown_suffixes: bool,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     machine.walk(|place| {
         let State::Task(task) = place.state else {
@@ -319,6 +329,9 @@ pub fn check_machine(machine: &StateMachine, options: &CheckOptions) -> Vec<Diag
         };
         let at = || pointer_push(&place.pointer, "Resource");
         if let Some(suffix) = &parsed.unknown_suffix {
+            if !unknown_suffixes {
+                return;
+            }
             out.push(
                 Diagnostic::error(
                     Code::UnsupportedIntegrationPattern,

@@ -28,6 +28,7 @@
 
 mod fields;
 mod graph;
+mod integrations;
 mod jsonata;
 mod paths;
 mod resource;
@@ -116,6 +117,7 @@ pub const PASSES: &[(&str, Pass)] = &[
     ("paths", paths::check),
     ("jsonata", jsonata::check),
     ("resource", resource::check),
+    ("integrations", integrations::check_pass),
 ];
 
 /// Validates a machine built in code (or already parsed): every semantic rule.
