@@ -205,6 +205,36 @@ impl MotoServer {
         ObjectStore::with_s3(self.s3_client().await)
     }
 
+    /// Changes moto's behaviour through its `/moto-api/config` endpoint, e.g.
+    /// `{"stepfunctions": {"execute_state_machine": true}}` to run state machines for real (task
+    /// tokens are then checked by `SendTaskSuccess`/`SendTaskFailure`).
+    pub fn configure(&self, config_json: &str) -> Result<(), String> {
+        use std::io::{Read, Write};
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).map_err(|e| e.to_string())?;
+        let request = format!(
+            "POST /moto-api/config HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{config_json}",
+            self.port,
+            config_json.len()
+        );
+        stream
+            .write_all(request.as_bytes())
+            .map_err(|e| e.to_string())?;
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .map_err(|e| e.to_string())?;
+        let status = response.split_whitespace().nth(1).unwrap_or("");
+        if status.starts_with('2') {
+            Ok(())
+        } else {
+            Err(format!(
+                "moto refused the config: {}",
+                response.lines().next().unwrap_or("")
+            ))
+        }
+    }
+
     /// Creates a bucket (test setup helper); panics with the service error if that fails.
     pub async fn create_bucket(&self, name: &str) -> aws_sdk_s3::Client {
         let s3 = self.s3_client().await;
