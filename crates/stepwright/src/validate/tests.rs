@@ -1,16 +1,896 @@
-//! Unit tests per rule: each asserts the code and the pointer.
+//! Unit tests per rule: each asserts the code and the pointer of the diagnostic.
+
+use serde_json::{json, Value};
 
 use super::*;
 
-fn diags(text: &str) -> Vec<(Code, String)> {
-    validate_str(text, &Options::default())
+fn run(v: &Value, opts: &Options) -> Vec<(Code, Severity, String)> {
+    let text = serde_json::to_string_pretty(v).unwrap();
+    validate_str(&text, opts)
         .diagnostics()
         .into_iter()
-        .map(|d| (d.code, d.pointer.clone()))
+        .map(|d| (d.code, d.severity, d.pointer.clone()))
+        // `one` adds a `Done` target that most tests do not use.
+        .filter(|(c, _, p)| !(*c == Code::UnreachableState && p == "/States/Done"))
         .collect()
 }
 
+/// A machine of one state `S` (plus `Done`, a Succeed state, as a target).
+fn one(state: Value) -> Value {
+    json!({"StartAt": "S", "States": {"S": state, "Done": {"Type": "Succeed"}}})
+}
+
+fn jsonata(state: Value) -> Value {
+    let mut m = one(state);
+    m["QueryLanguage"] = json!("JSONata");
+    m
+}
+
+#[track_caller]
+fn has(v: Value, code: Code, pointer: &str) {
+    let d = run(&v, &Options::default());
+    assert!(
+        d.iter()
+            .any(|(c, s, p)| *c == code && *s == Severity::Error && p == pointer),
+        "expected error {code} at {pointer}, got {d:?}"
+    );
+}
+
+#[track_caller]
+fn warns(v: Value, code: Code, pointer: &str) {
+    let d = run(&v, &Options::default());
+    assert!(
+        d.iter()
+            .any(|(c, s, p)| *c == code && *s == Severity::Warning && p == pointer),
+        "expected warning {code} at {pointer}, got {d:?}"
+    );
+    assert!(d.iter().all(|(_, s, _)| *s == Severity::Warning), "{d:?}");
+}
+
+#[track_caller]
+fn valid(v: Value) {
+    let d = run(&v, &Options::default());
+    assert!(d.iter().all(|(_, s, _)| *s == Severity::Warning), "{d:?}");
+}
+
+// ---- text-level checks ----------------------------------------------------------------------
+
 #[test]
-fn a_minimal_machine_is_valid() {
-    assert!(diags(r#"{"StartAt":"A","States":{"A":{"Type":"Succeed"}}}"#).is_empty());
+fn json_syntax_errors_have_a_place() {
+    let r = validate_str(
+        "{\n  \"StartAt\": \"A\",\n  \"States\": {\n}",
+        &Options::default(),
+    );
+    let (d, span) = r.iter().next().unwrap();
+    assert_eq!(d.code, Code::InvalidJson);
+    assert_eq!(d.pointer, "");
+    assert_eq!(span.unwrap().line, 4);
+    assert!(!r.is_valid());
+    let r = validate_str("   ", &Options::default());
+    assert_eq!(r.diagnostics()[0].code, Code::InvalidJson);
+}
+
+#[test]
+fn duplicate_keys_are_found_in_the_text() {
+    let text =
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true, "Type": "Pass"}}}"#;
+    let r = validate_str(text, &Options::default());
+    assert_eq!(r.diagnostics()[0].code, Code::DuplicateJsonKey);
+    assert_eq!(r.diagnostics()[0].pointer, "/States/A/Type");
+    let text =
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}, "A": {"Type": "Succeed"}}}"#;
+    let r = validate_str(text, &Options::default());
+    assert_eq!(r.diagnostics()[0].code, Code::DuplicateJsonKey);
+    assert_eq!(r.diagnostics()[0].pointer, "/States/A");
+}
+
+#[test]
+fn size_limit() {
+    let big = "x".repeat(MAX_DEFINITION_BYTES);
+    let text = format!(
+        r#"{{"Comment": "{big}", "StartAt": "A", "States": {{"A": {{"Type": "Succeed"}}}}}}"#
+    );
+    let r = validate_str(&text, &Options::default());
+    assert_eq!(r.diagnostics()[0].code, Code::SizeLimitExceeded);
+    assert_eq!(r.error_count(), 1);
+}
+
+#[test]
+fn deep_nesting_is_a_diagnostic_not_a_crash() {
+    let text = "[".repeat(10_000) + &"]".repeat(10_000);
+    let r = validate_str(&text, &Options::default());
+    assert_eq!(r.diagnostics()[0].code, Code::InvalidJson);
+    assert!(r.diagnostics()[0].message.contains("recursion limit"));
+    let deep = format!(
+        r#"{{"StartAt": "A", "States": {{"A": {{"Type": "Pass", "Result": {}1{}, "End": true}}}}}}"#,
+        "[".repeat(100),
+        "]".repeat(100)
+    );
+    assert!(validate_str(&deep, &Options::default()).is_valid());
+}
+
+#[test]
+fn wrong_types_everywhere_are_diagnostics() {
+    for text in [
+        "[]",
+        "1",
+        "null",
+        r#"{"StartAt": 1, "States": []}"#,
+        r#"{"StartAt": "A", "States": {"A": 5}}"#,
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": 1, "Retry": {}, "End": "yes"}}}"#,
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Map", "ItemProcessor": [], "End": true}}}"#,
+    ] {
+        let r = validate_str(text, &Options::default());
+        assert!(!r.is_valid(), "{text}");
+        let _ = r.render("x.json", text);
+    }
+}
+
+// ---- graph ------------------------------------------------------------------------------------
+
+#[test]
+fn missing_targets() {
+    has(
+        one(json!({"Type": "Pass", "Next": "Nowhere"})),
+        Code::MissingTransitionTarget,
+        "/States/S/Next",
+    );
+    has(
+        json!({"StartAt": "Nope", "States": {"S": {"Type": "Succeed"}}}),
+        Code::MissingTransitionTarget,
+        "/StartAt",
+    );
+    has(
+        one(
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.x", "IsNull": true, "Next": "X"}], "Default": "Done"}),
+        ),
+        Code::MissingTransitionTarget,
+        "/States/S/Choices/0/Next",
+    );
+    has(
+        one(
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Done",
+                   "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Gone"}]}),
+        ),
+        Code::MissingTransitionTarget,
+        "/States/S/Catch/0/Next",
+    );
+}
+
+#[test]
+fn next_xor_end() {
+    has(
+        one(json!({"Type": "Pass", "Next": "Done", "End": true})),
+        Code::SchemaValidationFailed,
+        "/States/S/End",
+    );
+    has(
+        json!({"StartAt": "S", "States": {"S": {"Type": "Pass"}, "T": {"Type": "Succeed"}}}),
+        Code::SchemaValidationFailed,
+        "/States/S",
+    );
+}
+
+#[test]
+fn unreachable_and_terminal_states() {
+    has(
+        json!({"StartAt": "S", "States": {"S": {"Type": "Succeed"}, "Lost": {"Type": "Succeed"}}}),
+        Code::UnreachableState,
+        "/States/Lost",
+    );
+    has(
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"}}}),
+        Code::MissingEndState,
+        "/States",
+    );
+    // A loop with no way out, next to a terminal state elsewhere: a warning.
+    let d = run(
+        &json!({"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsNull": true, "Next": "Loop"}], "Default": "End"},
+            "Loop": {"Type": "Wait", "Seconds": 1, "Next": "Loop"},
+            "End": {"Type": "Succeed"}}}),
+        &Options::default(),
+    );
+    assert!(
+        d.contains(&(
+            Code::NoTerminalState,
+            Severity::Warning,
+            "/States/Loop".into()
+        )),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn branch_transitions_stay_inside() {
+    has(
+        one(json!({"Type": "Parallel", "Next": "Done", "Branches": [
+            {"StartAt": "B", "States": {"B": {"Type": "Pass", "Next": "Done"}}}]})),
+        Code::InvalidBranchTransition,
+        "/States/S/Branches/0/States/B/Next",
+    );
+    has(
+        one(json!({"Type": "Map", "End": true, "ItemProcessor":
+            {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}, "Next": "Done"})),
+        Code::SchemaValidationFailed,
+        "/States/S/End",
+    );
+    has(
+        json!({"StartAt": "S", "States": {"S": {"Type": "Parallel", "End": true, "Branches": []}}}),
+        Code::SchemaValidationFailed,
+        "/States/S/Branches",
+    );
+}
+
+#[test]
+fn state_names_are_unique_and_short() {
+    has(
+        json!({"StartAt": "S", "States": {"S": {"Type": "Parallel", "Next": "X", "Branches": [
+            {"StartAt": "X", "States": {"X": {"Type": "Succeed"}}}]}, "X": {"Type": "Succeed"}}}),
+        Code::DuplicateStateName,
+        "/States/X",
+    );
+    let long = "n".repeat(81);
+    has(
+        json!({"StartAt": long, "States": {long.clone(): {"Type": "Succeed"}}}),
+        Code::InvalidStateName,
+        &format!("/States/{long}"),
+    );
+    valid(json!({"StartAt": "n".repeat(80), "States": {"n".repeat(80): {"Type": "Succeed"}}}));
+}
+
+// ---- fields -----------------------------------------------------------------------------------
+
+#[test]
+fn query_language_fields() {
+    has(
+        jsonata(json!({"Type": "Pass", "Parameters": {"a": 1}, "End": true})),
+        Code::QueryLanguageMismatch,
+        "/States/S/Parameters",
+    );
+    has(
+        jsonata(json!({"Type": "Pass", "ResultPath": "$.x", "End": true})),
+        Code::QueryLanguageMismatch,
+        "/States/S/ResultPath",
+    );
+    has(
+        one(json!({"Type": "Pass", "Output": {"a": 1}, "End": true})),
+        Code::QueryLanguageMismatch,
+        "/States/S/Output",
+    );
+    has(
+        one(
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Arguments": {}, "End": true}),
+        ),
+        Code::QueryLanguageMismatch,
+        "/States/S/Arguments",
+    );
+    has(
+        one(
+            json!({"Type": "Choice", "Choices": [{"Condition": "{% true %}", "Next": "Done"}], "Default": "Done"}),
+        ),
+        Code::QueryLanguageMismatch,
+        "/States/S/Choices/0/Condition",
+    );
+    has(
+        jsonata(
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.x", "IsNull": true, "Next": "Done"}], "Default": "Done"}),
+        ),
+        Code::QueryLanguageMismatch,
+        "/States/S/Choices/0/Variable",
+    );
+    has(
+        jsonata(json!({"Type": "Pass", "QueryLanguage": "JSONPath", "End": true})),
+        Code::QueryLanguageMismatch,
+        "/States/S/QueryLanguage",
+    );
+    // A JSONata state in a JSONPath machine is fine.
+    valid(one(
+        json!({"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% $states.input %}", "End": true}),
+    ));
+}
+
+#[test]
+fn task_timeouts() {
+    let t = |extra: Value| {
+        let mut s =
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true});
+        s.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        one(s)
+    };
+    has(
+        t(json!({"TimeoutSeconds": 10, "TimeoutSecondsPath": "$.t"})),
+        Code::InvalidTimeout,
+        "/States/S/TimeoutSecondsPath",
+    );
+    has(
+        t(json!({"HeartbeatSeconds": 10, "HeartbeatSecondsPath": "$.t"})),
+        Code::InvalidTimeout,
+        "/States/S/HeartbeatSecondsPath",
+    );
+    has(
+        t(json!({"TimeoutSeconds": 10, "HeartbeatSeconds": 10})),
+        Code::InvalidTimeout,
+        "/States/S/HeartbeatSeconds",
+    );
+    has(
+        t(json!({"TimeoutSeconds": 0})),
+        Code::OutOfRange,
+        "/States/S/TimeoutSeconds",
+    );
+    has(
+        t(json!({"TimeoutSeconds": 100_000_000u64})),
+        Code::OutOfRange,
+        "/States/S/TimeoutSeconds",
+    );
+    has(
+        t(json!({"TimeoutSeconds": "10"})),
+        Code::SchemaValidationFailed,
+        "/States/S/TimeoutSeconds",
+    );
+    valid(t(
+        json!({"TimeoutSeconds": "${Timeout}", "HeartbeatSeconds": 5}),
+    ));
+    valid(t(json!({"TimeoutSeconds": 30, "HeartbeatSeconds": 10})));
+}
+
+#[test]
+fn retry_rules() {
+    let r = |retry: Value| {
+        one(
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true, "Retry": retry}),
+        )
+    };
+    has(
+        r(json!([{"ErrorEquals": ["States.ALL", "X"]}])),
+        Code::InvalidErrorName,
+        "/States/S/Retry/0/ErrorEquals/0",
+    );
+    has(
+        r(json!([{"ErrorEquals": ["States.ALL"]}, {"ErrorEquals": ["X"]}])),
+        Code::InvalidErrorName,
+        "/States/S/Retry/0/ErrorEquals/0",
+    );
+    has(
+        r(json!([{"ErrorEquals": []}])),
+        Code::SchemaValidationFailed,
+        "/States/S/Retry/0/ErrorEquals",
+    );
+    has(
+        r(json!([{"ErrorEquals": ["X"], "BackoffRate": 0.5}])),
+        Code::OutOfRange,
+        "/States/S/Retry/0/BackoffRate",
+    );
+    has(
+        r(json!([{"ErrorEquals": ["X"], "IntervalSeconds": 0}])),
+        Code::OutOfRange,
+        "/States/S/Retry/0/IntervalSeconds",
+    );
+    has(
+        r(json!([{"ErrorEquals": ["X"], "MaxAttempts": 100_000_000u64}])),
+        Code::OutOfRange,
+        "/States/S/Retry/0/MaxAttempts",
+    );
+    has(
+        r(json!([{"ErrorEquals": ["X"], "MaxDelaySeconds": 31_622_401u64}])),
+        Code::OutOfRange,
+        "/States/S/Retry/0/MaxDelaySeconds",
+    );
+    warns(
+        r(json!([{"ErrorEquals": ["States.Runtime"]}])),
+        Code::InvalidErrorName,
+        "/States/S/Retry/0/ErrorEquals",
+    );
+    warns(
+        r(json!([{"ErrorEquals": ["States.Timeot"]}])),
+        Code::InvalidErrorName,
+        "/States/S/Retry/0/ErrorEquals/0",
+    );
+    valid(r(
+        json!([{"ErrorEquals": ["Lambda.ServiceException"], "IntervalSeconds": 2, "MaxAttempts": 0, "BackoffRate": 1.0, "MaxDelaySeconds": 60, "JitterStrategy": "FULL"},
+                   {"ErrorEquals": ["States.ALL"]}]),
+    ));
+}
+
+#[test]
+fn catch_rules() {
+    has(
+        one(
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+                   "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Done"}, {"ErrorEquals": ["X"], "Next": "Done"}]}),
+        ),
+        Code::InvalidErrorName,
+        "/States/S/Catch/0/ErrorEquals/0",
+    );
+}
+
+#[test]
+fn wait_rules() {
+    has(
+        one(json!({"Type": "Wait", "Next": "Done"})),
+        Code::SchemaValidationFailed,
+        "/States/S",
+    );
+    has(
+        one(json!({"Type": "Wait", "Seconds": 1, "SecondsPath": "$.s", "Next": "Done"})),
+        Code::SchemaValidationFailed,
+        "/States/S/SecondsPath",
+    );
+    has(
+        one(json!({"Type": "Wait", "Timestamp": "2024-01-01", "Next": "Done"})),
+        Code::SchemaValidationFailed,
+        "/States/S/Timestamp",
+    );
+    has(
+        one(json!({"Type": "Wait", "Seconds": 100_000_000u64, "Next": "Done"})),
+        Code::OutOfRange,
+        "/States/S/Seconds",
+    );
+    valid(one(
+        json!({"Type": "Wait", "Timestamp": "2024-01-01T00:00:00Z", "Next": "Done"}),
+    ));
+    valid(jsonata(
+        json!({"Type": "Wait", "Seconds": "{% $states.input.s %}", "Next": "Done"}),
+    ));
+}
+
+#[test]
+fn fail_rules() {
+    has(
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "ErrorPath": "$.e"}}}),
+        Code::SchemaValidationFailed,
+        "/States/F/ErrorPath",
+    );
+    has(
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Cause": "C", "CausePath": "$.c"}}}),
+        Code::SchemaValidationFailed,
+        "/States/F/CausePath",
+    );
+    valid(
+        json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "ErrorPath": "States.Format('{}', $.e)", "CausePath": "$.c"}}}),
+    );
+}
+
+#[test]
+fn choice_rules() {
+    has(
+        one(json!({"Type": "Choice", "Choices": [], "Default": "Done"})),
+        Code::SchemaValidationFailed,
+        "/States/S/Choices",
+    );
+    warns(
+        one(
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.x", "IsNull": true, "Next": "Done"}]}),
+        ),
+        Code::NoDefault,
+        "/States/S",
+    );
+    has(
+        one(
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.x", "StringMatches": "a\\b", "Next": "Done"}], "Default": "Done"}),
+        ),
+        Code::SchemaValidationFailed,
+        "/States/S/Choices/0/StringMatches",
+    );
+    has(
+        one(
+            json!({"Type": "Choice", "Choices": [{"Variable": "States.ArrayLength($.x)", "NumericEquals": 1, "Next": "Done"}], "Default": "Done"}),
+        ),
+        Code::InvalidIntrinsic,
+        "/States/S/Choices/0/Variable",
+    );
+    has(
+        one(
+            json!({"Type": "Choice", "Choices": [{"And": [{"Variable": "$.x[*]", "IsNull": true}], "Next": "Done"}], "Default": "Done"}),
+        ),
+        Code::InvalidJsonPath,
+        "/States/S/Choices/0/And/0/Variable",
+    );
+    has(
+        one(
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.x", "StringEqualsPath": "x", "Next": "Done"}], "Default": "Done"}),
+        ),
+        Code::InvalidJsonPath,
+        "/States/S/Choices/0/StringEqualsPath",
+    );
+}
+
+#[test]
+fn map_rules() {
+    let proc_ = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}});
+    let dist = json!({"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}, "StartAt": "P",
+                      "States": {"P": {"Type": "Pass", "End": true}}});
+    has(
+        one(json!({"Type": "Map", "End": true})),
+        Code::SchemaValidationFailed,
+        "/States/S",
+    );
+    has(
+        one(json!({"Type": "Map", "End": true, "ItemProcessor": proc_, "Iterator": proc_})),
+        Code::SchemaValidationFailed,
+        "/States/S/Iterator",
+    );
+    has(
+        one(
+            json!({"Type": "Map", "End": true, "ItemProcessor": proc_, "ItemSelector": {}, "Parameters": {}}),
+        ),
+        Code::SchemaValidationFailed,
+        "/States/S/Parameters",
+    );
+    has(
+        jsonata(
+            json!({"Type": "Map", "End": true, "ItemProcessor": proc_, "ItemsPath": "$.x", "Items": []}),
+        ),
+        Code::QueryLanguageMismatch,
+        "/States/S/ItemsPath",
+    );
+    has(
+        one(
+            json!({"Type": "Map", "End": true, "ItemProcessor": proc_, "ItemBatcher": {"MaxItemsPerBatch": 2}}),
+        ),
+        Code::SchemaValidationFailed,
+        "/States/S/ItemBatcher",
+    );
+    has(
+        one(
+            json!({"Type": "Map", "End": true, "ItemProcessor": dist, "ToleratedFailurePercentage": 101}),
+        ),
+        Code::OutOfRange,
+        "/States/S/ToleratedFailurePercentage",
+    );
+    has(
+        one(
+            json!({"Type": "Map", "End": true, "ItemProcessor": dist, "ToleratedFailureCount": 1, "ToleratedFailureCountPath": "$.c"}),
+        ),
+        Code::SchemaValidationFailed,
+        "/States/S/ToleratedFailureCountPath",
+    );
+    has(
+        one(json!({"Type": "Map", "End": true, "ItemProcessor": dist, "ItemBatcher": {}})),
+        Code::SchemaValidationFailed,
+        "/States/S/ItemBatcher",
+    );
+    has(
+        one(
+            json!({"Type": "Map", "End": true, "ItemProcessor": dist, "ItemBatcher": {"MaxItemsPerBatch": 2, "MaxItemsPerBatchPath": "$.n"}}),
+        ),
+        Code::SchemaValidationFailed,
+        "/States/S/ItemBatcher/MaxItemsPerBatchPath",
+    );
+    has(
+        one(
+            json!({"Type": "Map", "End": true, "ItemProcessor": dist, "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+            "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 1, "MaxItemsPath": "$.m"}}}),
+        ),
+        Code::SchemaValidationFailed,
+        "/States/S/ItemReader/ReaderConfig/MaxItemsPath",
+    );
+    has(
+        one(
+            json!({"Type": "Map", "End": true, "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "P", "States": {"P": {"Type": "Succeed"}}}}),
+        ),
+        Code::SchemaValidationFailed,
+        "/States/S/ItemProcessor/ProcessorConfig",
+    );
+    has(
+        one(json!({"Type": "Map", "End": true, "ItemProcessor": dist, "Label": "has space"})),
+        Code::SchemaValidationFailed,
+        "/States/S/Label",
+    );
+    warns(
+        one(
+            json!({"Type": "Map", "End": true, "ItemProcessor": proc_, "ToleratedFailureCount": 1}),
+        ),
+        Code::SchemaValidationFailed,
+        "/States/S/ToleratedFailureCount",
+    );
+    valid(one(
+        json!({"Type": "Map", "End": true, "ItemProcessor": dist, "ItemReader": {"Resource": "arn:aws:states:::s3:listObjectsV2", "Parameters": {"Bucket": "b"}},
+        "ItemBatcher": {"MaxInputBytesPerBatch": 262_144}, "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "p"}},
+        "ToleratedFailurePercentage": 5.5, "MaxConcurrency": 1000, "Label": "Run-1"}),
+    ));
+}
+
+#[test]
+fn assign_rules() {
+    has(
+        one(json!({"Type": "Pass", "Assign": {"states": 1}, "End": true})),
+        Code::InvalidVariableName,
+        "/States/S/Assign/states",
+    );
+    has(
+        one(json!({"Type": "Pass", "Assign": {"1x": 1}, "End": true})),
+        Code::InvalidVariableName,
+        "/States/S/Assign/1x",
+    );
+    has(
+        jsonata(json!({"Type": "Pass", "Assign": {"x.$": "$.y"}, "End": true})),
+        Code::QueryLanguageMismatch,
+        "/States/S/Assign/x.$",
+    );
+    valid(one(
+        json!({"Type": "Pass", "Assign": {"x.$": "$.y", "count": 1, "z.$": "States.ArrayLength($.a)"}, "End": true}),
+    ));
+}
+
+#[test]
+fn version_and_machine_timeout() {
+    let mut m = one(json!({"Type": "Succeed"}));
+    m["Version"] = json!("2.0");
+    has(m, Code::SchemaValidationFailed, "/Version");
+    let mut m = one(json!({"Type": "Succeed"}));
+    m["TimeoutSeconds"] = json!(0);
+    has(m, Code::OutOfRange, "/TimeoutSeconds");
+}
+
+// ---- paths, payloads, intrinsics -------------------------------------------------------------
+
+#[test]
+fn path_fields() {
+    has(
+        one(json!({"Type": "Pass", "InputPath": "bug$.x", "End": true})),
+        Code::InvalidJsonPath,
+        "/States/S/InputPath",
+    );
+    has(
+        one(json!({"Type": "Pass", "ResultPath": "$..x", "End": true})),
+        Code::InvalidJsonPath,
+        "/States/S/ResultPath",
+    );
+    has(
+        one(json!({"Type": "Pass", "ResultPath": "$var", "End": true})),
+        Code::InvalidJsonPath,
+        "/States/S/ResultPath",
+    );
+    has(
+        one(json!({"Type": "Pass", "ResultPath": "$$.Execution", "End": true})),
+        Code::InvalidJsonPath,
+        "/States/S/ResultPath",
+    );
+    has(
+        one(json!({"Type": "Pass", "InputPath": "States.Array($.x)", "End": true})),
+        Code::InvalidIntrinsic,
+        "/States/S/InputPath",
+    );
+    has(
+        one(json!({"Type": "Pass", "OutputPath": "$states.input", "End": true})),
+        Code::QueryLanguageMismatch,
+        "/States/S/OutputPath",
+    );
+    has(
+        one(json!({"Type": "Wait", "SecondsPath": "$.a[*]", "Next": "Done"})),
+        Code::InvalidJsonPath,
+        "/States/S/SecondsPath",
+    );
+    valid(one(
+        json!({"Type": "Pass", "InputPath": "$.books[?(@.price < 10)]", "ResultPath": null, "OutputPath": "$$.Execution.Input", "End": true}),
+    ));
+}
+
+#[test]
+fn payload_templates() {
+    has(
+        one(json!({"Type": "Pass", "Parameters": {"a": {"x": 1, "x.$": "$.x"}}, "End": true})),
+        Code::DuplicatePayloadKey,
+        "/States/S/Parameters/a/x.$",
+    );
+    has(
+        one(json!({"Type": "Pass", "Parameters": {"l": [{"x.$": "nope"}]}, "End": true})),
+        Code::InvalidJsonPath,
+        "/States/S/Parameters/l/0/x.$",
+    );
+    has(
+        one(json!({"Type": "Pass", "Parameters": {"x.$": 5}, "End": true})),
+        Code::InvalidJsonPath,
+        "/States/S/Parameters/x.$",
+    );
+    has(
+        one(
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "ResultSelector": {"p.$": "States.MathAdd(1, 'a')"}, "End": true}),
+        ),
+        Code::InvalidIntrinsic,
+        "/States/S/ResultSelector/p.$",
+    );
+    has(
+        one(
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Credentials": {"RoleArn.$": "bad"}, "End": true}),
+        ),
+        Code::InvalidJsonPath,
+        "/States/S/Credentials/RoleArn.$",
+    );
+    warns(
+        one(json!({"Type": "Pass", "Parameters": {"x": "$.y"}, "End": true})),
+        Code::NoDollar,
+        "/States/S/Parameters/x",
+    );
+    warns(
+        one(json!({"Type": "Pass", "Result": {"x.$": "$.y"}, "End": true})),
+        Code::PassResultIsStatic,
+        "/States/S/Result/x.$",
+    );
+}
+
+#[test]
+fn intrinsic_functions() {
+    let p = |expr: &str| one(json!({"Type": "Pass", "Parameters": {"v.$": expr}, "End": true}));
+    for bad in [
+        "States.Nope()",
+        "States.UUID(1)",
+        "States.Format()",
+        "States.Hash($.a, 'SHA-2')",
+        "States.Array(",
+        "States.Format('\\n')",
+    ] {
+        has(p(bad), Code::InvalidIntrinsic, "/States/S/Parameters/v.$");
+    }
+    let nested = (0..11).fold("$.x".to_string(), |a, _| {
+        format!("States.JsonToString({a})")
+    });
+    has(
+        p(&nested),
+        Code::InvalidIntrinsic,
+        "/States/S/Parameters/v.$",
+    );
+    valid(p(
+        "States.Format('{} \\{x\\}', States.ArrayGetItem($.a, 0))",
+    ));
+}
+
+// ---- JSONata ------------------------------------------------------------------------------------
+
+#[test]
+fn jsonata_expressions() {
+    let o = |expr: &str| jsonata(json!({"Type": "Pass", "Output": {"v": expr}, "End": true}));
+    for bad in [
+        "{% 10 %",
+        "10 %}",
+        "{%10%}",
+        "{% 10 + * 2 %}",
+        "{% $sum($x %}",
+        "{%  %}",
+    ] {
+        has(o(bad), Code::InvalidJsonata, "/States/S/Output/v");
+    }
+    valid(o("{% $states.input.items[price > 10].{'id': id} %}"));
+    valid(o(" {% not an expression, a literal %} "));
+    has(
+        jsonata(
+            json!({"Type": "Choice", "Choices": [{"Condition": "$x", "Next": "Done"}], "Default": "Done"}),
+        ),
+        Code::InvalidJsonata,
+        "/States/S/Choices/0/Condition",
+    );
+    has(
+        jsonata(
+            json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Arguments": {"a": ["{% ( %}"]}, "End": true}),
+        ),
+        Code::InvalidJsonata,
+        "/States/S/Arguments/a/0",
+    );
+    has(
+        jsonata(json!({"Type": "Wait", "Seconds": "ten", "Next": "Done"})),
+        Code::SchemaValidationFailed,
+        "/States/S/Seconds",
+    );
+}
+
+#[test]
+fn jsonata_errors_point_inside_the_string() {
+    let text = r#"{"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": {"Type": "Pass", "Output": "{% 1 + %}", "End": true}}}"#;
+    let r = validate_str(text, &Options::default());
+    let d = r.diagnostics()[0];
+    assert_eq!(d.code, Code::InvalidJsonata);
+    assert!(d.message.contains("at character"), "{}", d.message);
+}
+
+// ---- resources and substitutions ------------------------------------------------------------
+
+#[test]
+fn resources() {
+    let t = |r: &str| one(json!({"Type": "Task", "Resource": r, "End": true}));
+    has(
+        t("lambda:invoke"),
+        Code::InvalidResource,
+        "/States/S/Resource",
+    );
+    has(
+        t("arn:aws:lambda:us-east-1:123456789012:function:f:"),
+        Code::InvalidResource,
+        "/States/S/Resource",
+    );
+    has(
+        t("arn:aws:states:::lambda:invoke.sink"),
+        Code::InvalidResource,
+        "/States/S/Resource",
+    );
+    has(
+        t("${lambdaArn"),
+        Code::InvalidSubstitution,
+        "/States/S/Resource",
+    );
+    valid(t("${LambdaArn}"));
+    valid(t(
+        "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:f",
+    ));
+    valid(one(
+        json!({"Type": "Task", "Resource": {"Fn::GetAtt": ["F", "Arn"]}, "End": true}),
+    ));
+    let no_subst = Options {
+        allow_substitutions: false,
+        ..Options::default()
+    };
+    let d = run(&t("${LambdaArn}"), &no_subst);
+    assert!(
+        d.iter()
+            .any(|(c, _, p)| *c == Code::InvalidSubstitution && p == "/States/S/Resource"),
+        "{d:?}"
+    );
+    let no_arn = Options {
+        check_resource_arns: false,
+        ..Options::default()
+    };
+    assert!(run(&t("not an arn"), &no_arn).is_empty());
+}
+
+// ---- API ----------------------------------------------------------------------------------------
+
+#[test]
+fn single_states() {
+    let r = validate_state_str(
+        r#"{"Type": "Choice", "Choices": [{"Variable": "$.x", "IsNull": true, "Next": "Elsewhere"}]}"#,
+        &Options::default(),
+    );
+    assert!(r.is_empty(), "{:?}", r.diagnostics());
+    let r = validate_state_str(
+        r#"{"Type": "Pass", "ResultPath": "x", "End": true}"#,
+        &Options::default(),
+    );
+    assert_eq!(r.diagnostics()[0].pointer, "/ResultPath");
+    let r = validate_state_str("[1]", &Options::default());
+    assert!(!r.is_valid());
+}
+
+#[test]
+fn reports_are_in_document_order() {
+    let text = r#"{
+  "StartAt": "A",
+  "States": {
+    "A": {"Type": "Pass", "ResultPath": "x", "Next": "B"},
+    "B": {"Type": "Pass", "InputPath": "y", "Next": "Nowhere"}
+  }
+}"#;
+    let r = validate_str(text, &Options::default());
+    let lines: Vec<usize> = r.iter().map(|(_, s)| s.unwrap().line).collect();
+    let mut sorted = lines.clone();
+    sorted.sort();
+    assert_eq!(lines, sorted);
+    assert_eq!(r.error_count(), 4); // and no state ends the machine
+    let out = r.render("m.json", text);
+    assert!(
+        out.contains("--> m.json:4:27 (at /States/A/ResultPath)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn machines_built_in_code() {
+    let mut m =
+        StateMachine::from_json(r#"{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}"#)
+            .unwrap();
+    assert!(validate(&m, &Options::default()).is_empty());
+    m.start_at = "Z".into();
+    let d = validate(&m, &Options::default());
+    assert_eq!(d[0].code, Code::MissingTransitionTarget);
+    assert_eq!(d[0].pointer, "/StartAt");
+}
+
+#[test]
+fn passes_are_registered_once() {
+    let mut names: Vec<&str> = PASSES.iter().map(|(n, _)| *n).collect();
+    let n = names.len();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), n);
 }

@@ -1,0 +1,292 @@
+//! Validator benchmark: every corpus definition (the localstack machines AWS accepted and the
+//! asl-validator fixtures) and generated 1,000- and 10,000-state machines, with criterion, then
+//! the same definitions through asl-validator 4.0.0 in one warm Node process
+//! (tools/asl-validator-bench.js), and a comparison table with the ratios.
+//!
+//! Run: `cargo bench -p stepwright --bench validate` (needs `node` and `tools/node_modules`,
+//! installed by `make setup`; without them the comparison is skipped with a note).
+//! `STEPWRIGHT_BENCH_QUICK=1` shortens the criterion runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput};
+use serde_json::{json, Value};
+use stepwright::validate::{validate_state_str, validate_str, Options};
+
+struct Case {
+    name: String,
+    text: String,
+    /// A single state (TestState) rather than a machine: asl-validator cannot check those.
+    single_state: bool,
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn conformance() -> PathBuf {
+    std::env::var_os("STEPWRIGHT_CONFORMANCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/conformance"))
+}
+
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            json_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "json") && !p.ends_with("index.json") {
+            out.push(p);
+        }
+    }
+}
+
+/// The localstack definitions (AWS accepted all of them) as compact JSON text.
+fn corpus() -> Vec<Case> {
+    let mut files = Vec::new();
+    json_files(&conformance().join("localstack"), &mut files);
+    let mut out = Vec::new();
+    for f in files {
+        let Ok(text) = std::fs::read_to_string(&f) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        let name = f.file_name().unwrap().to_string_lossy().to_string();
+        if let Some(d) = v.get("definition") {
+            out.push(Case {
+                name,
+                text: d.to_string(),
+                single_state: false,
+            });
+        } else if let Some(s) = v.get("state_definition") {
+            out.push(Case {
+                name,
+                text: s.to_string(),
+                single_state: true,
+            });
+        }
+    }
+    out
+}
+
+/// A chain of `n` Pass states with a payload template each, and a Choice every 100 states.
+fn chain(n: usize) -> String {
+    let mut states = serde_json::Map::new();
+    for i in 0..n {
+        let next = format!("S{}", i + 1);
+        let s = if i + 1 == n {
+            json!({"Type": "Pass", "Parameters": {"i": i, "v.$": "$.v"}, "End": true})
+        } else if i % 100 == 99 {
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.v", "NumericGreaterThan": 0, "Next": next}], "Default": next})
+        } else {
+            json!({"Type": "Pass", "Parameters": {"i": i, "v.$": "$.v"}, "ResultPath": "$.r", "Next": next})
+        };
+        states.insert(format!("S{i}"), s);
+    }
+    json!({"StartAt": "S0", "States": states}).to_string()
+}
+
+fn check(case: &Case, opts: &Options) -> bool {
+    if case.single_state {
+        validate_state_str(&case.text, opts).is_valid()
+    } else {
+        validate_str(&case.text, opts).is_valid()
+    }
+}
+
+/// Mean seconds per validation, over at least `min` of runs.
+fn time_ours(case: &Case, opts: &Options, min: Duration) -> f64 {
+    let mut runs = 0u32;
+    let start = Instant::now();
+    while start.elapsed() < min || runs < 3 {
+        std::hint::black_box(check(case, opts));
+        runs += 1;
+    }
+    start.elapsed().as_secs_f64() / f64::from(runs)
+}
+
+fn main() {
+    let quick = std::env::var_os("STEPWRIGHT_BENCH_QUICK").is_some();
+    let opts = Options::default();
+    let corpus = corpus();
+    let chains = [(1_000usize, chain(1_000)), (10_000, chain(10_000))];
+    let rejected: Vec<&str> = corpus
+        .iter()
+        .filter(|c| !check(c, &opts))
+        .map(|c| c.name.as_str())
+        .collect();
+    println!(
+        "corpus: {} definitions, stepwright rejects {}: {:?}",
+        corpus.len(),
+        rejected.len(),
+        rejected
+    );
+
+    let mut c = Criterion::default().configure_from_args();
+    if quick {
+        c = c
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(2))
+            .warm_up_time(Duration::from_millis(500));
+    }
+    {
+        let mut g = c.benchmark_group("validate");
+        g.throughput(Throughput::Elements(corpus.len() as u64));
+        g.bench_function("corpus (all definitions)", |b| {
+            b.iter(|| corpus.iter().filter(|case| check(case, &opts)).count())
+        });
+        for (n, text) in &chains {
+            g.throughput(Throughput::Elements(*n as u64));
+            g.bench_with_input(BenchmarkId::new("chain", n), text, |b, t| {
+                b.iter(|| validate_str(t, &opts).is_valid())
+            });
+        }
+        g.finish();
+    }
+    c.final_summary();
+
+    // ---- the comparison with asl-validator, in the same run ------------------------------------
+    let min = Duration::from_millis(if quick { 20 } else { 100 });
+    let ours_corpus: f64 =
+        corpus.iter().map(|c| time_ours(c, &opts, min)).sum::<f64>() / corpus.len() as f64;
+    let chain_cases: Vec<Case> = chains
+        .iter()
+        .map(|(n, t)| Case {
+            name: format!("chain-{n}"),
+            text: t.clone(),
+            single_state: false,
+        })
+        .collect();
+    let ours_chain: Vec<f64> = chain_cases
+        .iter()
+        .map(|c| time_ours(c, &opts, min * 5))
+        .collect();
+    println!(
+        "\nstepwright: {:.1} µs per corpus definition (mean of per-definition means)",
+        ours_corpus * 1e6
+    );
+    for (c, t) in chain_cases.iter().zip(&ours_chain) {
+        println!("stepwright: {:.3} ms for {}", t * 1e3, c.name);
+    }
+    println!(
+        "stepwright: 10x the states costs {:.2}x the time",
+        ours_chain[1] / ours_chain[0]
+    );
+
+    let tools = workspace_root().join("tools");
+    if !tools.join("node_modules/asl-validator").is_dir() {
+        println!(
+            "\nasl-validator: tools/node_modules is missing (run `make setup`); comparison skipped"
+        );
+        return;
+    }
+    // asl-validator takes whole machines only: the test_state cases are ours alone.
+    let machines: Vec<&Case> = corpus
+        .iter()
+        .chain(chain_cases.iter())
+        .filter(|c| !c.single_state)
+        .collect();
+    let payload: Vec<Value> = machines
+        .iter()
+        .map(|c| json!({"name": c.name, "definition": serde_json::from_str::<Value>(&c.text).unwrap()}))
+        .collect();
+    let cases_file = std::env::temp_dir().join(format!(
+        "stepwright-bench-cases-{}.json",
+        std::process::id()
+    ));
+    std::fs::write(&cases_file, serde_json::to_string(&payload).unwrap()).unwrap();
+    let node_min = if quick { "0" } else { "0.05" };
+    let out = Command::new("node")
+        .arg(tools.join("asl-validator-bench.js"))
+        .arg(&cases_file)
+        .arg(node_min)
+        .output();
+    let _ = std::fs::remove_file(&cases_file);
+    let out = match out {
+        Ok(o) if o.status.success() => o,
+        Ok(o) => {
+            println!(
+                "\nasl-validator: the node script failed: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            return;
+        }
+        Err(e) => {
+            println!("\nasl-validator: cannot run node ({e}); comparison skipped");
+            return;
+        }
+    };
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("the node script prints JSON");
+    let results = doc["results"].as_array().unwrap();
+    let secs = |name: &str| {
+        results
+            .iter()
+            .find(|r| r["name"] == name)
+            .and_then(|r| r["seconds_per_run"].as_f64())
+            .unwrap_or(f64::NAN)
+    };
+    let corpus_machines: Vec<&&Case> = machines
+        .iter()
+        .filter(|c| !c.name.starts_with("chain-"))
+        .collect();
+    let theirs_corpus: f64 =
+        corpus_machines.iter().map(|c| secs(&c.name)).sum::<f64>() / corpus_machines.len() as f64;
+    let ours_machines: f64 = corpus_machines
+        .iter()
+        .map(|c| time_ours(c, &opts, min))
+        .sum::<f64>()
+        / corpus_machines.len() as f64;
+    let false_rejections: Vec<String> = results
+        .iter()
+        .filter(|r| r["valid"] == false && !r["name"].as_str().unwrap_or("").starts_with("chain-"))
+        .map(|r| {
+            format!(
+                "{} ({})",
+                r["name"].as_str().unwrap_or(""),
+                r["errors"][0].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    println!(
+        "\n== stepwright vs asl-validator {} (one warm Node process) ==",
+        doc["version"].as_str().unwrap_or("?")
+    );
+    println!(
+        "corpus ({} machines): stepwright {:.1} µs, asl-validator {:.1} ms per definition: {:.0}x faster",
+        corpus_machines.len(),
+        ours_machines * 1e6,
+        theirs_corpus * 1e3,
+        theirs_corpus / ours_machines
+    );
+    for (c, ours) in chain_cases.iter().zip(&ours_chain) {
+        let theirs = secs(&c.name);
+        println!(
+            "{}: stepwright {:.2} ms, asl-validator {:.0} ms: {:.0}x faster",
+            c.name,
+            ours * 1e3,
+            theirs * 1e3,
+            theirs / ours
+        );
+    }
+    println!(
+        "scaling 1,000 -> 10,000 states: stepwright {:.2}x, asl-validator {:.2}x",
+        ours_chain[1] / ours_chain[0],
+        secs("chain-10000") / secs("chain-1000")
+    );
+    println!(
+        "AWS-accepted corpus definitions rejected: stepwright {}, asl-validator {}",
+        rejected.len(),
+        false_rejections.len()
+    );
+    for f in &false_rejections {
+        println!("  asl-validator rejects {f}");
+    }
+}

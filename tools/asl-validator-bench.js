@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// Times asl-validator (the npm package pinned in package.json) as a library in one warm Node
+// process, so start-up is not counted. Used by crates/stepwright/benches/validate.rs.
+//
+// Usage: node tools/asl-validator-bench.js CASES.json [MIN_SECONDS_PER_CASE]
+// CASES.json: [{"name": "...", "definition": {...}}, ...]
+// Prints one JSON document: {"version": "4.0.0", "results": [{"name", "valid", "runs",
+// "seconds_per_run", "errors": [first 3 messages]}]}.
+"use strict";
+
+const fs = require("fs");
+const path = require("path");
+const validator = require("asl-validator");
+const version = require("asl-validator/package.json").version;
+
+const [, , casesFile, minSecondsArg] = process.argv;
+if (!casesFile) {
+  console.error("usage: asl-validator-bench.js CASES.json [MIN_SECONDS_PER_CASE]");
+  process.exit(2);
+}
+const minSeconds = Number(minSecondsArg || "0.05");
+const cases = JSON.parse(fs.readFileSync(path.resolve(casesFile), "utf8"));
+
+// asl-validator mutates its input (it fills in QueryLanguage): give each run a fresh copy.
+const fresh = (d) => JSON.parse(JSON.stringify(d));
+
+// Warm up: compile the schemas and JIT the hot paths.
+for (const c of cases.slice(0, 20)) validator(fresh(c.definition));
+
+const results = [];
+for (const c of cases) {
+  const first = validator(fresh(c.definition));
+  let runs = 0;
+  let elapsed = 0n;
+  do {
+    const copy = fresh(c.definition);
+    const t0 = process.hrtime.bigint();
+    validator(copy);
+    elapsed += process.hrtime.bigint() - t0;
+    runs += 1;
+  } while (Number(elapsed) / 1e9 < minSeconds && runs < 1000);
+  results.push({
+    name: c.name,
+    valid: first.isValid,
+    runs,
+    seconds_per_run: Number(elapsed) / 1e9 / runs,
+    errors: (first.errors || []).slice(0, 3).map((e) => e.message || JSON.stringify(e)),
+  });
+}
+process.stdout.write(JSON.stringify({ version, results }) + "\n");
