@@ -403,9 +403,18 @@ fn identical_copies_merge_but_different_states_with_one_name_do_not() {
     let h = Fail::new("Oops").error("X");
     let ok = build(
         StateMachine::builder().start(
-            Task::new("A", Task::resource("arn:a"))
-                .catch(Catch::all(), h.clone())
-                .next(Task::new("B", Task::resource("arn:b")).catch(Catch::all(), h.clone())),
+            Task::new(
+                "A",
+                Task::resource("arn:aws:states:us-east-1:123456789012:activity:a"),
+            )
+            .catch(Catch::all(), h.clone())
+            .next(
+                Task::new(
+                    "B",
+                    Task::resource("arn:aws:states:us-east-1:123456789012:activity:b"),
+                )
+                .catch(Catch::all(), h.clone()),
+            ),
         ),
     );
     assert_eq!(ok.states.keys().collect::<Vec<_>>(), ["A", "B", "Oops"]);
@@ -514,15 +523,18 @@ fn wrong_query_language_fields() {
     let err = StateMachine::builder()
         .jsonata()
         .start(
-            Task::new("T", Task::resource("arn:t"))
-                .result_path("$.x")
-                .catch(Catch::all().result_path("$.e"), Fail::new("F"))
-                .next(Pass::new("P").jsonpath())
-                .next(
-                    Choice::new("C")
-                        .when(Condition::string_equals("$.a", "b"), Succeed::new("S"))
-                        .otherwise(Wait::seconds_path("W", "$.w")),
-                ),
+            Task::new(
+                "T",
+                Task::resource("arn:aws:states:us-east-1:123456789012:activity:t"),
+            )
+            .result_path("$.x")
+            .catch(Catch::all().result_path("$.e"), Fail::new("F"))
+            .next(Pass::new("P").jsonpath())
+            .next(
+                Choice::new("C")
+                    .when(Condition::string_equals("$.a", "b"), Succeed::new("S"))
+                    .otherwise(Wait::seconds_path("W", "$.w")),
+            ),
         )
         .build()
         .unwrap_err();
@@ -545,14 +557,17 @@ fn wrong_query_language_fields() {
 
     let err = StateMachine::builder()
         .start(
-            Task::new("T", Task::resource("arn:t"))
-                .arguments(json!({}))
-                .timeout_seconds("{% $t %}")
-                .next(
-                    Choice::new("C")
-                        .when(Condition::jsonata("true"), Succeed::new("S"))
-                        .otherwise(Map::new("M").items(json!([1])).processor(Pass::new("I"))),
-                ),
+            Task::new(
+                "T",
+                Task::resource("arn:aws:states:us-east-1:123456789012:activity:t"),
+            )
+            .arguments(json!({}))
+            .timeout_seconds("{% $t %}")
+            .next(
+                Choice::new("C")
+                    .when(Condition::jsonata("true"), Succeed::new("S"))
+                    .otherwise(Map::new("M").items(json!([1])).processor(Pass::new("I"))),
+            ),
         )
         .build()
         .unwrap_err();
@@ -570,8 +585,13 @@ fn wrong_query_language_fields() {
     }
     // `${Name}` substitution tokens are fine in JSONPath integer fields
     build(
-        StateMachine::builder()
-            .start(Task::new("T", Task::resource("arn:t")).timeout_seconds("${Timeout}")),
+        StateMachine::builder().start(
+            Task::new(
+                "T",
+                Task::resource("arn:aws:states:us-east-1:123456789012:activity:t"),
+            )
+            .timeout_seconds("${Timeout}"),
+        ),
     );
 }
 
@@ -579,20 +599,23 @@ fn wrong_query_language_fields() {
 fn non_finite_numbers_are_reported() {
     let err = StateMachine::builder()
         .start(
-            Task::new("T", Task::resource("arn:t"))
-                .retry(Retry::all().backoff_rate(f64::NAN))
-                .next(
-                    Choice::new("C")
-                        .when(
-                            Condition::numeric_equals("$.x", f64::INFINITY),
-                            Succeed::new("S"),
-                        )
-                        .otherwise(
-                            Map::new("M")
-                                .tolerated_failure_percentage(f64::NAN)
-                                .processor(Pass::new("I")),
-                        ),
-                ),
+            Task::new(
+                "T",
+                Task::resource("arn:aws:states:us-east-1:123456789012:activity:t"),
+            )
+            .retry(Retry::all().backoff_rate(f64::NAN))
+            .next(
+                Choice::new("C")
+                    .when(
+                        Condition::numeric_equals("$.x", f64::INFINITY),
+                        Succeed::new("S"),
+                    )
+                    .otherwise(
+                        Map::new("M")
+                            .tolerated_failure_percentage(f64::NAN)
+                            .processor(Pass::new("I")),
+                    ),
+            ),
         )
         .build()
         .unwrap_err();
@@ -808,4 +831,36 @@ fn readme_example_matches_the_doc_test() {
         })
         .collect();
     assert_eq!(code.lines().collect::<Vec<_>>(), doc_lines);
+}
+
+#[test]
+fn build_runs_the_validator_after_the_builders_own_checks() {
+    // a bad path and a bad Resource: only the validator knows these
+    let err = StateMachine::builder()
+        .start(
+            Pass::new("P")
+                .result_path("$.a[")
+                .next(Task::new("T", Task::resource("not an arn"))),
+        )
+        .build()
+        .unwrap_err();
+    let c = codes(&err);
+    assert!(
+        c.iter().any(
+            |(code, p)| *code == Code::InvalidJsonPath && p.starts_with("/States/P/ResultPath")
+        ),
+        "{c:?}"
+    );
+    assert!(
+        c.iter()
+            .any(|(code, p)| *code == Code::InvalidResource && p == "/States/T/Resource"),
+        "{c:?}"
+    );
+    // when the builder's own checks fail, their messages come alone (no duplicates from the
+    // validator's graph rules)
+    let err = StateMachine::builder()
+        .start(Pass::new("A").next("Missing"))
+        .build()
+        .unwrap_err();
+    assert_eq!(err.diagnostics().len(), 1);
 }

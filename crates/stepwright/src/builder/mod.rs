@@ -136,7 +136,10 @@
 //! state that does not exist (with a "did you mean" hint) or that is outside the branch,
 //! unreachable states, states from which every path loops forever, fields of the other query
 //! language (`ResultPath` on a JSONata state, `Arguments` on a JSONPath state, a JSONPath state
-//! in a JSONata machine), and Choice operands of the wrong type.
+//! in a JSONata machine), and Choice operands of the wrong type. When the builder's own checks
+//! pass, the full validator ([`crate::validate()`]) runs too: JSONPath and intrinsic syntax,
+//! JSONata expressions, Resource ARNs, integration patterns, limits; its errors fail the build
+//! ([`MachineBuilder::build_with`] takes the validator's [`Options`], e.g. EXPRESS).
 //!
 //! ```
 //! use stepwright::builder::*;
@@ -173,6 +176,7 @@ pub use crate::model::{
     Condition, ExecutionType, IntOrExpr, ItemBatcher, ItemReader, JitterStrategy, Object, Operator,
     QueryLanguage, ResultWriter, State, StateMachine, TaskState,
 };
+pub use crate::validate::Options;
 
 use chain::Fragment;
 use marker::Ready;
@@ -276,9 +280,28 @@ impl MachineBuilder<NoStart> {
 }
 
 impl MachineBuilder<Ready> {
-    /// Assembles and checks the machine. On success the machine is ready to render with
+    /// Assembles and checks the machine for a STANDARD workflow (see
+    /// [`build_with`](Self::build_with)). On success the machine is ready to render with
     /// [`StateMachine::to_json_pretty`]; otherwise the error lists every problem found.
     pub fn build(self) -> Result<StateMachine, BuildError> {
+        self.build_with(&Options::default())
+    }
+
+    /// Assembles the machine, runs the builder's own checks (names, targets, reachability,
+    /// termination, query-language fields, Choice operands: each message names the state), then,
+    /// when those pass, the full validator ([`crate::validate()`]) with `options` (for example
+    /// [`Options::express`] for an EXPRESS workflow). Validator errors fail the build;
+    /// warnings do not (call [`crate::validate()`] on the result to see them).
+    ///
+    /// ```
+    /// use stepwright::builder::*;
+    /// // a malformed path: only the validator knows JSONPath syntax
+    /// let bad = StateMachine::builder().start(Pass::new("P").result_path("$.a["));
+    /// let err = bad.build_with(&Options::express()).unwrap_err();
+    /// assert!(err.has(Code::InvalidJsonPath));
+    /// assert!(err.diagnostics()[0].pointer.starts_with("/States/P/ResultPath"));
+    /// ```
+    pub fn build_with(self, options: &Options) -> Result<StateMachine, BuildError> {
         let start = self.start.unwrap_or_default();
         let start_at = start.start.clone();
         let mut fragments = vec![start];
@@ -295,6 +318,14 @@ impl MachineBuilder<Ready> {
         };
         let mut errors = asm.errors;
         check::check(&machine, &mut errors);
+        if errors.is_empty() {
+            // The builder's checks report graph problems in its own words; the validator then
+            // checks everything else (paths, intrinsics, JSONata, limits, integrations, ...).
+            errors = crate::validate::validate(&machine, options)
+                .into_iter()
+                .filter(Diagnostic::is_error)
+                .collect();
+        }
         if errors.is_empty() {
             Ok(machine)
         } else {
