@@ -305,7 +305,26 @@ impl<'a> Ev<'a> {
         let mut is_tuple = false;
         let mut tuples: Option<Vec<Val<'a>>> = None;
         let last = steps.len() - 1;
-        for (ii, step) in steps.iter().enumerate() {
+        let mut first = 0;
+        if node.group.is_none() && !node.keep_singleton_array && !node.tuple {
+            if let Some((consumed, reached)) = self.binding_prefix(steps, env) {
+                let Some(json) = reached else {
+                    return Ok(Some(Val::seq(vec![])));
+                };
+                let v = Val::from_json(json);
+                result_seq = Some(match v {
+                    a @ Val::Arr(..) if consumed - 1 == last => a,
+                    Val::Arr(items, _) => Val::seq(items.as_ref().clone()),
+                    v => Val::seq(vec![v]),
+                });
+                if consumed - 1 == last {
+                    return Ok(result_seq);
+                }
+                input_seq = result_seq.clone();
+                first = consumed;
+            }
+        }
+        for (ii, step) in steps.iter().enumerate().skip(first) {
             if step.tuple {
                 is_tuple = true;
             }
@@ -359,6 +378,56 @@ impl<'a> Ev<'a> {
             result_seq = Some(self.eval_group(&g.0, g.1, group_input.as_ref(), env)?);
         }
         Ok(result_seq)
+    }
+
+    /// The common Step Functions path `$states.input.a.b...`: walks a bound variable's JSON
+    /// directly through plain field steps, so only the subtree reached is converted (not the
+    /// whole binding). Returns the steps consumed (at least two) and the JSON reached (`None`
+    /// when a field is missing).
+    fn binding_prefix(
+        &self,
+        steps: &'a [Node],
+        env: &Env<'a>,
+    ) -> Option<(usize, Option<&'a Value>)> {
+        let plain = |s: &Node| {
+            s.stages.is_empty()
+                && s.predicate.is_empty()
+                && s.group.is_none()
+                && s.focus.is_none()
+                && s.index.is_none()
+                && !s.tuple
+                && s.ancestor.is_none()
+                && !s.keep_array
+                && !s.consarray
+        };
+        let Kind::Variable(name) = &steps[0].kind else {
+            return None;
+        };
+        if name.is_empty() || !plain(&steps[0]) || steps.len() < 2 || env.lookup(name).is_some() {
+            return None;
+        }
+        let mut cur = self.bindings.get(name.as_str())?;
+        if !cur.is_object() {
+            return None;
+        }
+        let mut k = 1;
+        while k < steps.len() {
+            let step = &steps[k];
+            let Kind::Name(field) = &step.kind else { break };
+            if !plain(step) {
+                break;
+            }
+            let Value::Object(o) = cur else { break };
+            match o.get(field.as_str()) {
+                Some(child) => cur = child,
+                None => return Some((k + 1, None)),
+            }
+            k += 1;
+        }
+        if k < 2 {
+            return None;
+        }
+        Some((k, Some(cur)))
     }
 
     fn eval_step(
