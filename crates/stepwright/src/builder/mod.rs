@@ -93,7 +93,7 @@
 //! - **States** are built by [`Pass`], [`Task`], [`Choice`], [`Wait`], [`Succeed`], [`Fail`],
 //!   [`Parallel`] and [`Map`], each with one setter per ASL field (`parameters`, `result_path`,
 //!   `arguments`, `output`, `assign`, `retry`, `catch`, ...). A [`Task`]'s body is any
-//!   [`TaskState`](crate::TaskState): the typed service integrations convert into one, and
+//!   [`TaskState`]: the typed service integrations convert into one, and
 //!   [`Task::resource`] makes a raw one.
 //! - **Chains**: `a.next(b)` sets `a`'s `Next` to `b` and gives a [`Chain`]. A chain whose end is
 //!   still open ends there (`End: true`); [`Chain::end`] ends it explicitly. A chain ending in a
@@ -108,8 +108,8 @@
 //!   `.catch(Catch::all().result_path("$.error"), handler)`.
 //! - **Parallel and Map**: `Parallel::new(name).branch(chain)...`,
 //!   `Map::new(name).items_path("$.items").processor(chain)`; distributed Maps with
-//!   [`Map::distributed`], [`ItemReader`](crate::ItemReader),
-//!   [`ItemBatcher`](crate::ItemBatcher), [`ResultWriter`](crate::ResultWriter) and tolerated
+//!   [`Map::distributed`], [`ItemReader`],
+//!   [`ItemBatcher`], [`ResultWriter`] and tolerated
 //!   failures. [`Subflow`] gives a branch its own comment or query language.
 //! - **Query languages**: `StateMachine::builder().jsonata()` makes every state JSONata;
 //!   `.jsonata()` / `.jsonpath()` on a state sets it for that state.
@@ -131,7 +131,7 @@
 //! # What `build()` reports
 //!
 //! [`MachineBuilder::build`] returns a [`BuildError`] listing every problem, each a
-//! [`Diagnostic`](crate::Diagnostic) with a stable code, the JSON pointer of the state and a
+//! [`Diagnostic`] with a stable code, the JSON pointer of the state and a
 //! message naming it: two different states with one name (anywhere in the machine), a jump to a
 //! state that does not exist (with a "did you mean" hint) or that is outside the branch,
 //! unreachable states, states from which every path loops forever, fields of the other query

@@ -254,8 +254,11 @@ impl GraphBuilder {
             if matches!(state, State::Parallel(_) | State::Map(_)) {
                 let mut subs = Vec::new();
                 for (i, (title, b)) in branches.into_iter().enumerate() {
+                    // The edge into the branch comes before the branch's own edges.
+                    let at = self.edges.len();
+                    self.edge(&id, "", None, EdgeKind::Branch);
                     let scope = self.scope(&b.states, &b.start_at);
-                    self.edge(&id, &scope.start.id, None, EdgeKind::Branch);
+                    self.edges[at].to = scope.start.id.clone();
                     subs.push((format!("{id}_b{i}"), title, scope));
                 }
                 items.push(Item::Cluster(Cluster {
