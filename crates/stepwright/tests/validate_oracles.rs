@@ -9,6 +9,17 @@ use testkit::{conformance_dir, json_files, read_json, Tally};
 /// asl-validator fixtures where we deliberately give another verdict, with the reason.
 const DISAGREEMENTS: &[(&str, &str)] = &[
     (
+        "valid-current-value-predicate.json",
+        "the filter [?(@.OutputKey == FooBar)] compares with an unquoted word: AWS evaluates \
+         paths with Jayway JsonPath, where string literals in filters are quoted; \
+         stepwright::jsonpath rejects it (INVALID_INTRINSIC_FUNCTION, its argument path)",
+    ),
+    (
+        "valid-path-array-context.json",
+        "$[(@.length-1)] is a script expression (Goessner's original JSONPath); Jayway, which AWS \
+         uses, has none, so stepwright::jsonpath rejects it (INVALID_JSON_PATH); write $[-1:]",
+    ),
+    (
         "valid-map-noconfig.asl.json",
         "ItemReader and ResultWriter in a Map without ProcessorConfig (so INLINE): AWS \
          documents them for the Distributed Map only, and an inline Map cannot read items from \
