@@ -2,14 +2,14 @@
 //! [-o OUT]`: prints the least-privilege IAM policy the state machine's role needs.
 //!
 //! Exit codes (stable; as `validate`): 0 printed (warnings such as the 10,240-byte inline policy
-//! limit go to standard error), 1 the definition is invalid (it does not parse, or a Task uses an
-//! integration pattern AWS rejects), 2 usage or I/O errors.
+//! limit go to standard error), 1 the definition is invalid (the same verdict and diagnostics as
+//! `stepwright validate`, integration patterns included), 2 usage or I/O errors.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use stepwright::iam::{policy_with, PolicyOptions};
-use stepwright::integrations::patterns::{check_machine, CheckOptions};
+use stepwright::validate::{validate_str, Options};
 use stepwright::StateMachine;
 
 /// Arguments of `stepwright policy`.
@@ -70,6 +70,18 @@ pub fn run(args: Args) -> i32 {
             }
         }
     };
+    // The same verdict as `stepwright validate`: any error makes the definition invalid.
+    let opts = if args.express {
+        Options::express()
+    } else {
+        Options::default()
+    };
+    let report = validate_str(&text, &opts);
+    if !report.is_valid() {
+        eprintln!("stepwright policy: {shown} is not a valid state machine definition:");
+        eprint!("{}", report.render(&shown, &text));
+        return 1;
+    }
     let machine = match StateMachine::from_json(&text) {
         Ok(m) => m,
         Err(e) => {
@@ -80,22 +92,6 @@ pub fn run(args: Args) -> i32 {
             return 1;
         }
     };
-    let errors: Vec<_> = check_machine(
-        &machine,
-        &CheckOptions {
-            express: args.express,
-        },
-    )
-    .into_iter()
-    .filter(|d| d.is_error())
-    .collect();
-    if !errors.is_empty() {
-        eprintln!("stepwright policy: {shown} is not a valid state machine definition:");
-        for d in &errors {
-            eprintln!("  {d}");
-        }
-        return 1;
-    }
     let options = PolicyOptions {
         partition: args.partition,
         region: args.region,

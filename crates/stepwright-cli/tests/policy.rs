@@ -104,6 +104,19 @@ fn invalid_definitions_exit_1() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("UNSUPPORTED_INTEGRATION_PATTERN"));
 
+    // Any validator error (here a dangling Next), as `stepwright validate` says.
+    let f = write(
+        &d,
+        "dangling.json",
+        &TRAIN.replace(r#""End":true"#, r#""Next":"Nowhere""#),
+    );
+    let out = stepwright()
+        .args(["policy", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("MISSING_TRANSITION_TARGET"));
+
     // .sync in an EXPRESS machine.
     let f = write(&d, "train.json", TRAIN);
     let out = stepwright()
