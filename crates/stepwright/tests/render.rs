@@ -85,7 +85,7 @@ fn choice_and_catch_edges_exactly() {
     // ids: s0 Cleanse, s1 Data valid?, s2 Train, s3 Done, s4 PipelineFailed
     for line in [
         "    start0((\"Start\"))",
-        "    s0[\"Cleanse\"]",
+        "    s0[\"Cleanse<br/>lambda:invoke\"]",
         "    s1{\"Data valid?\"}",
         "    s3([\"Done\"])",
         "    s4>\"PipelineFailed\"]",
@@ -129,6 +129,21 @@ fn names_are_escaped_for_each_format() {
     assert!(
         dot.contains(r#"s0 [label="Say \"hi\" <now> #1 & `x` | 100% \\ ünïcødé 🚀", "#),
         "{dot}"
+    );
+    // the Task detail line is escaped too
+    let m = StateMachine::from_value(&json!({
+        "StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "${Fn<\"x\">}", "End": true}}
+    }))
+    .unwrap();
+    assert!(
+        m.to_mermaid().contains("s0[\"T<br/>${Fn#60;#34;x#34;>}\"]"),
+        "{}",
+        m.to_mermaid()
+    );
+    assert!(
+        m.to_dot().contains(r#"s0 [label="T\n${Fn<\"x\">}", "#),
+        "{}",
+        m.to_dot()
     );
     // a control character in a name cannot break a line of either format
     let m = StateMachine::from_value(&json!({

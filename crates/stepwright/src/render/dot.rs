@@ -25,7 +25,11 @@ pub fn escape(s: &str) -> String {
 }
 
 fn attrs(n: &Node) -> String {
-    let t = escape(&n.label);
+    let mut t = escape(&n.label);
+    if let Some(d) = &n.detail {
+        t.push_str("\\n");
+        t.push_str(&escape(d));
+    }
     match n.kind {
         NodeKind::Start => {
             "label=\"\", shape=circle, style=filled, fillcolor=\"#333333\", width=0.25".into()

@@ -29,6 +29,9 @@ pub struct Node {
     pub label: String,
     /// What the node is.
     pub kind: NodeKind,
+    /// A second, smaller line: for a Task, what it calls (`lambda:invoke`,
+    /// `sagemaker:createTrainingJob.sync`, `activity:approve`).
+    pub detail: Option<String>,
 }
 
 /// What an edge means; renderers pick its style from this.
@@ -165,11 +168,13 @@ impl GraphBuilder {
             id: format!("start{k}"),
             label: "Start".into(),
             kind: NodeKind::Start,
+            detail: None,
         };
         let end = Node {
             id: format!("stop{k}"),
             label: "End".into(),
             kind: NodeKind::End,
+            detail: None,
         };
         // Ids first, so that edges can point forward.
         let mut ids: HashMap<&str, String> = HashMap::new();
@@ -190,6 +195,7 @@ impl GraphBuilder {
                 id: id.clone(),
                 label: name.to_string(),
                 kind: NodeKind::Missing,
+                detail: None,
             });
             id
         };
@@ -202,6 +208,10 @@ impl GraphBuilder {
                 id: id.clone(),
                 label: name.clone(),
                 kind: NodeKind::State(state.type_name()),
+                detail: match state {
+                    State::Task(t) => Some(label::resource(&t.resource)),
+                    _ => None,
+                },
             };
             // Outgoing edges, in a fixed order: Next / rules / Default, then Catch, then End.
             match state {

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::model::{Condition, Operator};
+use crate::model::{Condition, Operator, Resource};
 
 /// Longest edge label, in characters; longer ones are cut and end with `…`.
 pub const MAX_LABEL: usize = 60;
@@ -131,4 +131,36 @@ fn compare(variable: &str, op: Operator, value: &Value) -> String {
         (_, v) => v.to_string(),
     };
     format!("{variable} {sym} {operand}")
+}
+
+/// A Task's `Resource` in a few words: the integration without its common prefix
+/// (`lambda:invoke`, `sagemaker:createTrainingJob.sync`, `aws-sdk:s3:getObject`), a Lambda
+/// function or activity by name (`lambda:cleanse`, `activity:approve`), or the text as written;
+/// shortened with [`shorten`].
+///
+/// ```
+/// use stepwright::render::label::resource;
+/// use stepwright::Resource;
+/// assert_eq!(resource(&"arn:aws:states:::sagemaker:createTrainingJob.sync".into()), "sagemaker:createTrainingJob.sync");
+/// assert_eq!(resource(&"arn:aws:lambda:us-east-1:123456789012:function:cleanse:live".into()), "lambda:cleanse:live");
+/// assert_eq!(resource(&"${CleanseArn}".into()), "${CleanseArn}");
+/// ```
+pub fn resource(r: &Resource) -> String {
+    let Some(arn) = r.as_arn() else {
+        return "(CloudFormation intrinsic)".into();
+    };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let short = match parts.as_slice() {
+        ["arn", _, "states", "", "", rest] => (*rest).to_string(),
+        ["arn", _, "lambda", _, _, rest] => match rest.strip_prefix("function:") {
+            Some(f) => format!("lambda:{f}"),
+            None => arn.to_string(),
+        },
+        ["arn", _, "states", _, _, rest] => match rest.strip_prefix("activity:") {
+            Some(a) => format!("activity:{a}"),
+            None => arn.to_string(),
+        },
+        _ => arn.to_string(),
+    };
+    shorten(&short)
 }

@@ -26,7 +26,11 @@ pub fn escape(s: &str) -> String {
 }
 
 fn node_decl(n: &Node) -> String {
-    let t = escape(&n.label);
+    let mut t = escape(&n.label);
+    if let Some(d) = &n.detail {
+        t.push_str("<br/>");
+        t.push_str(&escape(d));
+    }
     match n.kind {
         NodeKind::Start => format!("{}((\"{t}\"))", n.id),
         NodeKind::End => format!("{}(((\"{t}\")))", n.id),
