@@ -104,6 +104,16 @@ pub fn run(args: &Args) -> i32 {
         Ok(t) => t,
         Err(e) => return usage(format!("cannot read {}: {e}", args.file.display())),
     };
+    let report = stepwright::validate::validate_str(&text, &stepwright::validate::Options::default());
+    if !report.is_valid() {
+        eprint!("{}", report.render(&args.file.display().to_string(), &text));
+        eprintln!(
+            "{}: invalid state machine definition ({} error(s)); not run",
+            args.file.display(),
+            report.error_count()
+        );
+        return 2;
+    }
     let machine = match stepwright::StateMachine::from_json(&text) {
         Ok(m) => m,
         Err(err) => {
