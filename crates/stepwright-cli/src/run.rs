@@ -104,7 +104,8 @@ pub fn run(args: &Args) -> i32 {
         Ok(t) => t,
         Err(e) => return usage(format!("cannot read {}: {e}", args.file.display())),
     };
-    let report = stepwright::validate::validate_str(&text, &stepwright::validate::Options::default());
+    let report =
+        stepwright::validate::validate_str(&text, &stepwright::validate::Options::default());
     if !report.is_valid() {
         eprint!("{}", report.render(&args.file.display().to_string(), &text));
         eprintln!(

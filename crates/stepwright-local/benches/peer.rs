@@ -36,16 +36,16 @@ struct Measure {
     events: usize,
 }
 
-fn run_local(def: &str, input: &Value, reps: usize) -> Vec<Measure> {
+fn run_local(def: &str, input: &Value, reps: usize) -> Result<Vec<Measure>, String> {
     let runner = Runner::from_json(def)
-        .expect("the peer-bench machine compiles")
+        .map_err(|e| e.to_string())?
         .options(Options {
             max_history_events: None,
             ..Options::default()
         });
     // Warm up once.
     let _ = runner.run(input.clone());
-    (0..reps)
+    Ok((0..reps)
         .map(|_| {
             let inp = input.clone();
             let t = Instant::now();
@@ -64,7 +64,7 @@ fn run_local(def: &str, input: &Value, reps: usize) -> Vec<Measure> {
                 events: exec.history.len(),
             }
         })
-        .collect()
+        .collect())
 }
 
 fn workspace_root() -> PathBuf {
@@ -194,7 +194,13 @@ fn main() {
         ("map", &map_def, &map_input, 10_000usize, 15usize, 1usize),
         ("loop", &loop_def, &loop_input, 1_000, 50, 3),
     ] {
-        let local = run_local(def, input, reps);
+        let local = match run_local(def, input, reps) {
+            Ok(l) => l,
+            Err(e) => {
+                println!("stepwright-local {kind} n={n}: cannot run: {e}");
+                continue;
+            }
+        };
         let entered = local[0].entered;
         let events = local[0].events;
         let wall = median(local.iter().map(|m| m.wall_s).collect());

@@ -6,7 +6,10 @@ use serde_json::{json, Map, Value};
 use stepwright::Operator;
 
 use crate::error::{names, Failure, FailureKind};
-use crate::history::{Data, ErrorInfo, EventDetails, History, HistoryEvent, StateKind, TaskFamily};
+use crate::history::{
+    Data, ErrorInfo, EvaluationFailure, EventDetails, History, HistoryEvent, ScheduledTask,
+    StateKind, TaskFamily,
+};
 use crate::jp::{JPath, Lazy, Scope, Template};
 use crate::jx::{self, JEnv, JTemplate};
 use crate::program::{
@@ -107,6 +110,7 @@ impl<'r> Exec<'r> {
     pub fn new(cfg: &'r Config, program: &Program, input: Data) -> Exec<'r> {
         let o = &cfg.options;
         let start = o.start_time;
+        let hint = cfg.history_hint.load(std::sync::atomic::Ordering::Relaxed);
         let deadline = program
             .timeout_seconds
             .map(|s| start.plus_seconds(s as f64));
@@ -115,7 +119,7 @@ impl<'r> Exec<'r> {
             inspect: None,
             single_attempt: false,
             test_outcome: None,
-            history: History::new(),
+            history: History::with_capacity(if o.record_history { hint } else { 0 }),
             last_id: 0,
             clock: Clock::new(start),
             rng: Rng::new(o.seed),
@@ -189,6 +193,9 @@ impl<'r> Exec<'r> {
                 (status, None, f.error, f.cause)
             }
         };
+        self.cfg
+            .history_hint
+            .store(self.history.len(), std::sync::atomic::Ordering::Relaxed);
         Execution {
             status,
             output: output.map(|d| Arc::try_unwrap(d).unwrap_or_else(|a| (*a).clone())),
@@ -495,14 +502,14 @@ impl<'r> Exec<'r> {
             f.reported = true;
             self.emit(
                 frame,
-                EventDetails::EvaluationFailed {
+                EventDetails::EvaluationFailed(Box::new(EvaluationFailure {
                     error: ErrorInfo {
                         error: f.error.clone(),
                         cause: f.cause.clone(),
                     },
                     location: f.location.clone(),
                     state: cur.node.name.clone(),
-                },
+                })),
                 false,
             );
         }
@@ -553,6 +560,16 @@ impl<'r> Exec<'r> {
             ResultSpec::Replace => Ok(result),
             ResultSpec::Discard => Ok(raw.clone()),
             ResultSpec::Path(p) => {
+                if let (Some(key), Value::Object(m)) = (p.single_key(), &**raw) {
+                    // The common `ResultPath: "$.x"` on an object: one copy with room for the key.
+                    let mut out = Map::with_capacity(m.len() + 1);
+                    for (k, v) in m {
+                        out.insert(k.clone(), v.clone());
+                    }
+                    let r = Arc::try_unwrap(result).unwrap_or_else(|a| (*a).clone());
+                    out.insert(key.to_string(), r);
+                    return Ok(Arc::new(Value::Object(out)));
+                }
                 let mut combined = (**raw).clone();
                 let r = Arc::try_unwrap(result).unwrap_or_else(|a| (*a).clone());
                 p.set(&mut combined, r).map_err(|msg| {
@@ -1307,13 +1324,13 @@ impl<'r> Exec<'r> {
         let request = self.effective_input(cur, raw, frame)?;
         self.emit(
             frame,
-            EventDetails::TaskScheduled {
+            EventDetails::TaskScheduled(Box::new(ScheduledTask {
                 family: t.family.clone(),
                 region: self.cfg.options.region.as_str().into(),
                 parameters: request.clone(),
                 timeout_seconds: timeout.or(t.timeout_literal),
                 heartbeat_seconds: heartbeat.or(t.heartbeat_literal),
-            },
+            })),
             false,
         );
         self.emit(
@@ -1361,10 +1378,10 @@ impl<'r> Exec<'r> {
                 frame,
                 EventDetails::TaskTimedOut {
                     family: t.family.clone(),
-                    error: ErrorInfo {
+                    error: Box::new(ErrorInfo {
                         error: f.error.clone(),
                         cause: f.cause.clone(),
-                    },
+                    }),
                 },
                 false,
             );
@@ -1393,10 +1410,10 @@ impl<'r> Exec<'r> {
                         frame,
                         EventDetails::TaskFailed {
                             family: t.family.clone(),
-                            error: ErrorInfo {
+                            error: Box::new(ErrorInfo {
                                 error: f.error.clone(),
                                 cause: f.cause.clone(),
-                            },
+                            }),
                         },
                         false,
                     );

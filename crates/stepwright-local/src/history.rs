@@ -178,18 +178,7 @@ pub enum EventDetails {
         name: Arc<str>,
     },
     /// A task was scheduled.
-    TaskScheduled {
-        /// How it is dispatched.
-        family: TaskFamily,
-        /// The region (service integrations only).
-        region: Arc<str>,
-        /// The request (after Parameters/Arguments).
-        parameters: Data,
-        /// `TimeoutSeconds`, when the state sets it.
-        timeout_seconds: Option<u64>,
-        /// `HeartbeatSeconds`, when the state sets it.
-        heartbeat_seconds: Option<u64>,
-    },
+    TaskScheduled(Box<ScheduledTask>),
     /// The task started.
     TaskStarted {
         /// How it is dispatched.
@@ -207,14 +196,14 @@ pub enum EventDetails {
         /// How it is dispatched.
         family: TaskFamily,
         /// Error and cause.
-        error: ErrorInfo,
+        error: Box<ErrorInfo>,
     },
     /// The task timed out (or missed a heartbeat).
     TaskTimedOut {
         /// How it is dispatched.
         family: TaskFamily,
         /// Error and cause.
-        error: ErrorInfo,
+        error: Box<ErrorInfo>,
     },
     /// A Map state started its iterations.
     MapStateStarted {
@@ -269,14 +258,33 @@ pub enum EventDetails {
     /// A Parallel state failed.
     ParallelStateFailed,
     /// An expression of a JSONata state failed to evaluate.
-    EvaluationFailed {
-        /// Error and cause.
-        error: ErrorInfo,
-        /// The field, e.g. `Output` or `Assign/result`.
-        location: Option<String>,
-        /// The state's name.
-        state: Arc<str>,
-    },
+    EvaluationFailed(Box<EvaluationFailure>),
+}
+
+/// The details of a `TaskScheduled` (`LambdaFunctionScheduled`, `ActivityScheduled`) event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledTask {
+    /// How it is dispatched.
+    pub family: TaskFamily,
+    /// The region (service integrations only).
+    pub region: Arc<str>,
+    /// The request (after Parameters/Arguments).
+    pub parameters: Data,
+    /// `TimeoutSeconds`, when the state sets it.
+    pub timeout_seconds: Option<u64>,
+    /// `HeartbeatSeconds`, when the state sets it.
+    pub heartbeat_seconds: Option<u64>,
+}
+
+/// The details of an `EvaluationFailed` event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationFailure {
+    /// Error and cause.
+    pub error: ErrorInfo,
+    /// The field, e.g. `Output` or `Assign/result`.
+    pub location: Option<String>,
+    /// The state's name.
+    pub state: Arc<str>,
 }
 
 /// One history event.
@@ -317,8 +325,8 @@ impl HistoryEvent {
             D::StateEntered { kind, .. } => kind.entered(),
             D::StateExited { kind, .. } => kind.exited(),
             D::StateAborted { kind, .. } => kind.aborted(),
-            D::TaskScheduled { family, .. } => fam(
-                family,
+            D::TaskScheduled(t) => fam(
+                &t.family,
                 "TaskScheduled",
                 "LambdaFunctionScheduled",
                 "ActivityScheduled",
@@ -409,13 +417,14 @@ impl HistoryEvent {
                 ("stateExitedEventDetails", d)
             }
             D::StateAborted { .. } => return Value::Object(m),
-            D::TaskScheduled {
-                family,
-                region,
-                parameters,
-                timeout_seconds,
-                heartbeat_seconds,
-            } => {
+            D::TaskScheduled(t) => {
+                let ScheduledTask {
+                    family,
+                    region,
+                    parameters,
+                    timeout_seconds,
+                    heartbeat_seconds,
+                } = &**t;
                 let mut d = Map::new();
                 let key = match family {
                     TaskFamily::Service {
@@ -537,11 +546,12 @@ impl HistoryEvent {
                 json!({"mapRunArn": &**map_run_arn}),
             ),
             D::MapRunFailed(e) => ("mapRunFailedEventDetails", error_json(e)),
-            D::EvaluationFailed {
-                error,
-                location,
-                state,
-            } => {
+            D::EvaluationFailed(ev) => {
+                let EvaluationFailure {
+                    error,
+                    location,
+                    state,
+                } = &**ev;
                 let mut d = error_json(error);
                 if let Some(l) = location {
                     d["location"] = json!(l);
@@ -586,6 +596,13 @@ impl History {
     /// An empty history.
     pub fn new() -> History {
         History::default()
+    }
+
+    /// An empty history with room for `n` events.
+    pub fn with_capacity(n: usize) -> History {
+        History {
+            events: Vec::with_capacity(n),
+        }
     }
 
     /// Appends an event (ids are assigned by the caller).
@@ -670,8 +687,8 @@ impl History {
                     depth = depth.saturating_sub(1);
                     format!("{name} aborted")
                 }
-                D::TaskScheduled { parameters, .. } => {
-                    format!("{} scheduled request={}", e.event_type(), short(parameters))
+                D::TaskScheduled(t) => {
+                    format!("{} request={}", e.event_type(), short(&t.parameters))
                 }
                 D::TaskSucceeded { output, .. } => {
                     format!("{} result={}", e.event_type(), short(output))
@@ -684,15 +701,13 @@ impl History {
                 D::MapIterationFailed { index, .. } => format!("iteration {index} failed"),
                 D::MapIterationAborted { index, .. } => format!("iteration {index} aborted"),
                 D::MapStateStarted { length } => format!("map started with {length} items"),
-                D::EvaluationFailed {
-                    error, location, ..
-                } => format!(
+                D::EvaluationFailed(ev) => format!(
                     "evaluation failed{} {}",
-                    location
+                    ev.location
                         .as_deref()
                         .map(|l| format!(" in {l}"))
                         .unwrap_or_default(),
-                    err_text(error)
+                    err_text(&ev.error)
                 ),
                 D::MapRunFailed(er) => format!("map run failed {}", err_text(er)),
                 _ => e.event_type().to_string(),
@@ -799,10 +814,10 @@ mod tests {
             timestamp: crate::time::DEFAULT_START,
             details: EventDetails::TaskFailed {
                 family: lambda,
-                error: ErrorInfo {
+                error: Box::new(ErrorInfo {
                     error: Some("E".into()),
                     cause: None,
-                },
+                }),
             },
         };
         assert_eq!(e.event_type(), "LambdaFunctionFailed");

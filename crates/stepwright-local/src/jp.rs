@@ -182,6 +182,14 @@ impl JPath {
         self.select(s).map(Arc::new)
     }
 
+    /// The key, when the path is `$.key` (one object member of the input).
+    pub fn single_key(&self) -> Option<&str> {
+        match (&self.root, self.segs.as_slice()) {
+            (Root::Input, [Seg::Key(k)]) => Some(k),
+            _ => None,
+        }
+    }
+
     /// `$['a']['b']` form used in AWS messages.
     pub fn bracketed(&self) -> String {
         let mut s = String::from("$");

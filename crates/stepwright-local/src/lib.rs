@@ -55,5 +55,10 @@ mod runner;
 mod vars;
 
 pub use error::{Failure, SetupError};
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use history::{EventDetails, History, HistoryEvent};
 pub use runner::{Execution, Options, Runner, Status};

@@ -100,6 +100,8 @@ pub(crate) struct Config {
     pub registry: Registry,
     pub mock: Option<MockTestCase>,
     pub store: Option<Arc<dyn ObjectStore>>,
+    /// The history length of the last run: the next one reserves that much up front.
+    pub history_hint: std::sync::atomic::AtomicUsize,
 }
 
 /// Runs one state machine, as many times as you like, offline and deterministically.
@@ -151,6 +153,7 @@ impl Runner {
                 registry: Registry::default(),
                 mock: None,
                 store: None,
+                history_hint: Default::default(),
             },
         })
     }

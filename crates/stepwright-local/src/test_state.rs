@@ -172,6 +172,7 @@ pub fn test_state(req: &TestStateRequest) -> Result<TestStateResult, SetupError>
         registry: Registry::default(),
         mock: req.mock.as_ref().map(|_| mock),
         store: None,
+        history_hint: Default::default(),
     };
     let program = Program {
         root: Graph {

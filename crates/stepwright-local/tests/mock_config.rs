@@ -134,9 +134,7 @@ fn happy_path() {
         .events()
         .iter()
         .filter_map(|ev| match &ev.details {
-            stepwright_local::EventDetails::TaskScheduled { parameters, .. } => {
-                Some((**parameters).clone())
-            }
+            stepwright_local::EventDetails::TaskScheduled(t) => Some((*t.parameters).clone()),
             _ => None,
         })
         .nth(1)
