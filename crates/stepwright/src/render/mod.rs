@@ -1,7 +1,8 @@
 //! Drawing a state machine: [`to_mermaid`] and [`to_dot`] (also
 //! [`StateMachine::to_mermaid`] / [`StateMachine::to_dot`]).
 //!
-//! Every state is a node whose shape says its type; each scope (the machine, each Parallel
+//! Every state is a node whose shape says its type (a Task also shows what it calls, such as
+//! `lambda:invoke`, on a second line); each scope (the machine, each Parallel
 //! branch, each Map processor) has a start and an end marker; Choice edges carry their
 //! condition (`$.status == "ok"`, shortened to [`label::MAX_LABEL`] characters) and `Default`;
 //! Parallel and Map states are boxes holding their branches, nested to any depth; Catch edges are
@@ -54,6 +55,19 @@ impl Format {
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Mermaid => "mermaid",
+            Format::Dot => "dot",
+        }
+    }
+
+    /// The usual file extension, without the dot (`mmd`, `dot`).
+    ///
+    /// ```
+    /// use stepwright::render::Format;
+    /// assert_eq!(format!("training.{}", Format::Mermaid.extension()), "training.mmd");
+    /// ```
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Mermaid => "mmd",
             Format::Dot => "dot",
         }
     }
