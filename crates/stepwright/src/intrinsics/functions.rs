@@ -1,5 +1,7 @@
 //! Evaluation of the 18 functions, with AWS's observed argument rules.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::codec;
@@ -33,13 +35,16 @@ pub(super) fn eval(call: &Call, env: &Env<'_>) -> Eval<Value> {
     apply(call, vals, env)
 }
 
-fn arg_value(a: &Arg, env: &Env<'_>) -> Eval<Value> {
+/// An argument's value, borrowed from the input or the call where possible (so that
+/// `States.ArrayLength($.items)` does not copy the array).
+fn arg_value<'x>(a: &'x Arg, env: &Env<'x>) -> Eval<Cow<'x, Value>> {
     match a {
-        Arg::Literal(v) => Ok(v.clone()),
-        Arg::Str { value, .. } => Ok(Value::String(value.clone())),
-        Arg::Call(c) => eval(c, env),
+        Arg::Literal(v) => Ok(Cow::Borrowed(v)),
+        Arg::Str { value, .. } => Ok(Cow::Owned(Value::String(value.clone()))),
+        Arg::Call(c) => eval(c, env).map(Cow::Owned),
         Arg::Path(p) => match p.select_argument(&env.roots) {
-            Ok(sel) => Ok(sel.into_value()),
+            Ok(crate::jsonpath::Selection::One(v)) => Ok(v),
+            Ok(sel) => Ok(Cow::Owned(sel.into_value())),
             // Indexing a non-array: AWS passes Jayway's own text through.
             Err(m @ Miss::NotAnArray { .. }) => Err(m.detail()),
             Err(_) => {
@@ -81,7 +86,7 @@ fn round_half_up(v: &Value) -> Option<i64> {
     (x.is_finite() && x.abs() < 9.2e18).then_some(x as i64)
 }
 
-fn apply(call: &Call, mut vals: Vec<Value>, env: &Env<'_>) -> Eval<Value> {
+fn apply(call: &Call, mut vals: Vec<Cow<'_, Value>>, env: &Env<'_>) -> Eval<Value> {
     use crate::jsonpath::json_equal;
     let f = call.function;
     let bad = || invalid(f);
@@ -89,7 +94,7 @@ fn apply(call: &Call, mut vals: Vec<Value>, env: &Env<'_>) -> Eval<Value> {
         Function::Format => {
             let template = match &call.args[0] {
                 Arg::Str { raw, .. } => raw.clone(),
-                _ => match &vals[0] {
+                _ => match vals[0].as_ref() {
                     Value::String(s) => s.clone(),
                     _ => return Err(bad()),
                 },
@@ -99,7 +104,7 @@ fn apply(call: &Call, mut vals: Vec<Value>, env: &Env<'_>) -> Eval<Value> {
                 .map(Value::String)
         }
         Function::StringToJson => {
-            let Value::String(s) = &vals[0] else {
+            let Value::String(s) = vals[0].as_ref() else {
                 return Err(bad());
             };
             if s.trim().is_empty() {
@@ -110,10 +115,12 @@ fn apply(call: &Call, mut vals: Vec<Value>, env: &Env<'_>) -> Eval<Value> {
             Ok(v)
         }
         Function::JsonToString => Ok(Value::String(compact(&vals[0]))),
-        Function::Array => Ok(Value::Array(vals)),
+        Function::Array => Ok(Value::Array(
+            vals.into_iter().map(Cow::into_owned).collect(),
+        )),
         Function::ArrayPartition => {
             let size = trunc(&vals[1]).filter(|s| *s > 0).ok_or_else(bad)?;
-            let Value::Array(a) = &vals[0] else {
+            let Value::Array(a) = vals[0].as_ref() else {
                 return Err(bad());
             };
             let size = usize::try_from(size).unwrap_or(usize::MAX);
@@ -122,7 +129,7 @@ fn apply(call: &Call, mut vals: Vec<Value>, env: &Env<'_>) -> Eval<Value> {
             ))
         }
         Function::ArrayContains => {
-            let Value::Array(a) = &vals[0] else {
+            let Value::Array(a) = vals[0].as_ref() else {
                 return Err(bad());
             };
             Ok(Value::Bool(a.iter().any(|x| json_equal(x, &vals[1]))))
@@ -154,7 +161,7 @@ fn apply(call: &Call, mut vals: Vec<Value>, env: &Env<'_>) -> Eval<Value> {
         }
         Function::ArrayGetItem => {
             let index = trunc(&vals[1]).ok_or_else(bad)?;
-            let Value::Array(a) = &mut vals[0] else {
+            let Value::Array(a) = vals[0].as_ref() else {
                 return Err(bad());
             };
             if a.is_empty() {
@@ -162,20 +169,20 @@ fn apply(call: &Call, mut vals: Vec<Value>, env: &Env<'_>) -> Eval<Value> {
                 return Ok(Value::Null);
             }
             let i = usize::try_from(index).ok().filter(|i| *i < a.len());
-            Ok(a.swap_remove(i.ok_or_else(bad)?))
+            Ok(a[i.ok_or_else(bad)?].clone())
         }
-        Function::ArrayLength => match &vals[0] {
+        Function::ArrayLength => match vals[0].as_ref() {
             Value::Array(a) => Ok(Value::from(a.len())),
             _ => Err(bad()),
         },
         Function::ArrayUnique => {
-            let Value::Array(a) = std::mem::take(&mut vals[0]) else {
+            let Value::Array(a) = vals[0].as_ref() else {
                 return Err(bad());
             };
             let mut out: Vec<Value> = Vec::with_capacity(a.len());
             for x in a {
-                if !out.iter().any(|y| json_equal(y, &x)) {
-                    out.push(x);
+                if !out.iter().any(|y| json_equal(y, x)) {
+                    out.push(x.clone());
                 }
             }
             Ok(Value::Array(out))
@@ -203,11 +210,12 @@ fn apply(call: &Call, mut vals: Vec<Value>, env: &Env<'_>) -> Eval<Value> {
         }
         Function::JsonMerge => {
             // AWS supports only the shallow merge: the third argument must be false.
-            if vals[2] != Value::Bool(false) {
+            if *vals[2] != Value::Bool(false) {
                 return Err(bad());
             }
-            let second = std::mem::take(&mut vals[1]);
-            let (Value::Object(mut a), Value::Object(b)) = (std::mem::take(&mut vals[0]), second)
+            let second = vals.swap_remove(1).into_owned();
+            let (Value::Object(mut a), Value::Object(b)) =
+                (vals.swap_remove(0).into_owned(), second)
             else {
                 return Err(bad());
             };
@@ -308,7 +316,7 @@ fn uuid_v4(hi: u64, lo: u64) -> String {
 /// Fills a `States.Format` template: `{}` is a placeholder, `\{`, `\}`, `\'` and `\\` are
 /// literal characters, and any other brace is an error. The number of placeholders must equal the
 /// number of values.
-fn format(template: &str, values: &[Value]) -> Option<String> {
+fn format<V: std::borrow::Borrow<Value>>(template: &str, values: &[V]) -> Option<String> {
     let mut out = String::with_capacity(template.len());
     let mut next = 0;
     let mut chars = template.chars().peekable();
@@ -327,7 +335,7 @@ fn format(template: &str, values: &[Value]) -> Option<String> {
                 }
                 let v = values.get(next)?;
                 next += 1;
-                format_value(v, &mut out);
+                format_value(v.borrow(), &mut out);
             }
             '}' => return None,
             c => out.push(c),
