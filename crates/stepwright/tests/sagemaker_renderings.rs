@@ -1015,12 +1015,14 @@ fn asl_validator() -> Option<std::path::PathBuf> {
     if let Ok(p) = std::env::var("STEPWRIGHT_ASL_VALIDATOR") {
         return Some(p.into());
     }
-    let p = testkit::workspace_root()
-        .join("tools/node_modules/asl-validator/dist/bin/asl-validator.js");
+    // This crate's own manifest dir (testkit's may come from another checkout sharing a target
+    // directory).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let p = root.join("tools/node_modules/asl-validator/dist/bin/asl-validator.js");
     if p.exists() {
         return Some(p);
     }
-    let pinned = std::fs::read_to_string(testkit::workspace_root().join("tools/package.json"))
+    let pinned = std::fs::read_to_string(root.join("tools/package.json"))
         .is_ok_and(|s| s.contains("asl-validator"));
     assert!(
         !(pinned && std::env::var_os("CI").is_some()),
