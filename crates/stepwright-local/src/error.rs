@@ -68,6 +68,8 @@ pub struct Failure {
     pub(crate) located: bool,
     /// The `EvaluationFailed` event was recorded.
     pub(crate) reported: bool,
+    /// A data-flow error: gets the state prefix whatever its name.
+    pub(crate) prefixable: bool,
 }
 
 impl Failure {
@@ -81,6 +83,7 @@ impl Failure {
             from_task: false,
             located: false,
             reported: false,
+            prefixable: false,
         }
     }
 
@@ -94,6 +97,7 @@ impl Failure {
             from_task: false,
             located: false,
             reported: false,
+            prefixable: false,
         }
     }
 
@@ -107,6 +111,7 @@ impl Failure {
             from_task: false,
             located: false,
             reported: false,
+            prefixable: false,
         }
     }
 
@@ -120,6 +125,7 @@ impl Failure {
             from_task: false,
             located: false,
             reported: false,
+            prefixable: false,
         }
     }
 
@@ -133,6 +139,7 @@ impl Failure {
             from_task: false,
             located: false,
             reported: false,
+            prefixable: false,
         }
     }
 

@@ -89,6 +89,8 @@ pub(crate) struct Exec<'r> {
     /// Set by TestState: run one attempt; report retriable and caught errors.
     pub single_attempt: bool,
     pub test_outcome: Option<TestOutcome>,
+    /// The random source of intrinsic functions (`States.UUID`, `States.MathRandom`).
+    pub intrinsic_random: stepwright::intrinsics::SeededRandom,
     pub history: History,
     pub last_id: u64,
     pub clock: Clock,
@@ -119,6 +121,7 @@ impl<'r> Exec<'r> {
             inspect: None,
             single_attempt: false,
             test_outcome: None,
+            intrinsic_random: stepwright::intrinsics::SeededRandom::new(o.seed ^ 0x5157_4e44),
             history: History::with_capacity(if o.record_history { hint } else { 0 }),
             last_id: 0,
             clock: Clock::new(start),
@@ -490,7 +493,9 @@ impl<'r> Exec<'r> {
     /// Adds AWS's "An error occurred while executing the state ..." prefix to runtime and
     /// evaluation errors, and records `EvaluationFailed` for JSONata errors (once).
     pub fn locate(&mut self, mut f: Failure, cur: &Cur<'_>, frame: &mut Frame) -> Failure {
-        if matches!(f.kind, FailureKind::Runtime | FailureKind::Evaluation) && !f.located {
+        if (f.prefixable || matches!(f.kind, FailureKind::Runtime | FailureKind::Evaluation))
+            && !f.located
+        {
             f.cause = Some(format!(
                 "{}{}",
                 prefix(cur),
@@ -525,11 +530,12 @@ impl<'r> Exec<'r> {
 
     // ---------------------------------------------------------------- JSONPath helpers
 
-    fn scope<'a>(&self, input: &'a Value, ctx: &'a Lazy<'a>, vars: &'a Vars) -> Scope<'a> {
+    fn scope<'a>(&'a self, input: &'a Value, ctx: &'a Lazy<'a>, vars: &'a Vars) -> Scope<'a> {
         Scope {
             input,
             context: ctx,
             vars,
+            random: &self.intrinsic_random,
         }
     }
 
@@ -545,7 +551,7 @@ impl<'r> Exec<'r> {
             PathSpec::Discard => Ok(Arc::new(Value::Object(Map::new()))),
             PathSpec::Path(p) => {
                 let s = self.scope(&value, ctx, vars);
-                p.select_data(&value, &s).ok_or_else(|| invalid_path(p))
+                p.select_data(&value, &s).map_err(|m| invalid_path(p, &m))
             }
         }
     }
@@ -570,13 +576,8 @@ impl<'r> Exec<'r> {
                     out.insert(key.to_string(), r);
                     return Ok(Arc::new(Value::Object(out)));
                 }
-                let mut combined = (**raw).clone();
                 let r = Arc::try_unwrap(result).unwrap_or_else(|a| (*a).clone());
-                p.set(&mut combined, r).map_err(|msg| {
-                    Failure::new(names::RESULT_PATH_MATCH_FAILURE, msg)
-                        .with_kind(FailureKind::Runtime)
-                })?;
-                Ok(Arc::new(combined))
+                Ok(Arc::new(p.apply(raw, r)?))
             }
         }
     }
@@ -589,12 +590,12 @@ impl<'r> Exec<'r> {
         vars: &Vars,
     ) -> Result<Assigned, Failure> {
         match spec {
-            Some(AssignSpec::Path(items)) => {
+            Some(AssignSpec::Path(t)) => {
                 let s = self.scope(value, ctx, vars);
-                items
-                    .iter()
-                    .map(|(k, t)| Ok((k.clone(), t.eval(&s)?)))
-                    .collect()
+                match t.eval(&s)? {
+                    Value::Object(m) => Ok(m.into_iter().map(|(k, v)| (Arc::from(k), v)).collect()),
+                    _ => Ok(Vec::new()),
+                }
             }
             _ => Ok(Vec::new()),
         }
@@ -652,7 +653,7 @@ impl<'r> Exec<'r> {
                 let build = || context_object(&self.info, cur);
                 let ctx = Lazy::new(&build);
                 let s = self.scope(input, &ctx, vars);
-                let v = p.select(&s).ok_or_else(|| invalid_path(p))?;
+                let v = p.select_or_miss(&s).map_err(|m| invalid_path(p, &m))?;
                 Some(NumValue::FromPath(v, p.src.to_string()))
             }
             NumSpec::Jsonata(t) => {
@@ -798,12 +799,7 @@ impl<'r> Exec<'r> {
                 let build = || context_object(&self.info, cur);
                 let ctx = Lazy::new(&build);
                 let s = self.scope(raw, &ctx, &frame.vars);
-                let v = p.select(&s).ok_or_else(|| {
-                    Failure::runtime(format!(
-                        "The JSONPath '{}' specified for the field '{field}Path' could not be found in the input '{}'",
-                        p.src, raw
-                    ))
-                })?;
+                let v = crate::jp::eval_field(&format!("{field}Path"), p, &s)?;
                 Ok(Some(match v {
                     Value::String(s) => s,
                     other => other.to_string(),
@@ -1076,7 +1072,7 @@ impl<'r> Exec<'r> {
         let build = || context_object(&self.info, cur);
         let ctx = Lazy::new(&build);
         let s = self.scope(input, &ctx, vars);
-        p.select(&s).ok_or_else(|| invalid_path(p))
+        p.select_or_miss(&s).map_err(|m| invalid_path(p, &m))
     }
 
     // ---------------------------------------------------------------- Retry / Catch
@@ -1703,12 +1699,8 @@ fn no_choice() -> Failure {
 }
 
 /// AWS's text for an InputPath/OutputPath/ItemsPath that selects nothing.
-pub(crate) fn invalid_path(p: &JPath) -> Failure {
-    Failure::runtime(format!(
-        "Invalid path '{}' : No results for path: {}",
-        p.src,
-        p.bracketed()
-    ))
+pub(crate) fn invalid_path(p: &JPath, miss: &stepwright::jsonpath::Miss) -> Failure {
+    Failure::runtime(format!("Invalid path '{}' : {}", p.src, miss.detail()))
 }
 
 /// Strings without quotes, other values as JSON (as AWS prints values in some causes).

@@ -13,7 +13,7 @@ use stepwright::{
 
 use crate::error::SetupError;
 use crate::history::{Data, StateKind, TaskFamily};
-use crate::jp::{JPath, Template};
+use crate::jp::{JPath, JResultPath, Template};
 use crate::jx::{inner, JTemplate};
 use crate::tasks::{is_activity_arn, is_function_arn, resource_type_and_name};
 use crate::time::{parse_timestamp, Instant};
@@ -43,13 +43,13 @@ pub(crate) enum ResultSpec {
     Replace,
     /// `null`: the result is discarded, the input passes through.
     Discard,
-    Path(JPath),
+    Path(JResultPath),
 }
 
 /// `Assign`.
 pub(crate) enum AssignSpec {
-    /// JSONPath: variable name → template value (`x.$` keys compiled to paths).
-    Path(Vec<(Arc<str>, Template)>),
+    /// JSONPath: the whole `Assign` object as one payload template (`x.$` keys evaluated).
+    Path(Template),
     /// JSONata: variable name → template (with `{% %}`).
     Jsonata(Vec<(Arc<str>, JTemplate)>),
 }
@@ -169,7 +169,8 @@ pub(crate) enum WaitOp {
 pub(crate) enum StrSpec {
     None,
     Lit(String),
-    Path(JPath),
+    /// `ErrorPath` / `CausePath`: a path or an intrinsic function.
+    Path(String),
     Jsonata(JTemplate),
 }
 
@@ -312,7 +313,9 @@ fn result_spec(p: &NullablePath, at: &str) -> Result<ResultSpec, SetupError> {
         None => ResultSpec::Replace,
         Some(None) => ResultSpec::Discard,
         Some(Some(s)) if s == "$" => ResultSpec::Replace,
-        Some(Some(s)) => ResultSpec::Path(path(s, at)?),
+        Some(Some(s)) => {
+            ResultSpec::Path(JResultPath::parse(s).map_err(|e| SetupError::new(e).at(at))?)
+        }
     })
 }
 
@@ -350,27 +353,9 @@ fn assign(a: &Option<Object>, jsonata: bool, at: &str) -> Result<Option<AssignSp
         }
         Ok(Some(AssignSpec::Jsonata(out)))
     } else {
-        let mut out = Vec::with_capacity(a.len());
-        for (k, v) in a {
-            let (name, t) = if let Some(stripped) = k.strip_suffix(".$") {
-                let mut single = serde_json::Map::new();
-                single.insert(k.clone(), v.clone());
-                let t = Template::compile(&Value::Object(single))
-                    .map_err(|e| SetupError::new(e).at(ptr(at, k)))?;
-                let inner = match t {
-                    Template::Object(mut items) if items.len() == 1 => items.remove(0).1,
-                    other => other,
-                };
-                (stripped, inner)
-            } else {
-                (
-                    k.as_str(),
-                    Template::compile(v).map_err(|e| SetupError::new(e).at(ptr(at, k)))?,
-                )
-            };
-            out.push((Arc::from(name), t));
-        }
-        Ok(Some(AssignSpec::Path(out)))
+        let t =
+            Template::compile(&Value::Object(a.clone())).map_err(|e| SetupError::new(e).at(at))?;
+        Ok(Some(AssignSpec::Path(t)))
     }
 }
 
@@ -482,7 +467,7 @@ fn str_spec(
     at: &str,
 ) -> Result<StrSpec, SetupError> {
     if let Some(p) = path_field {
-        return Ok(StrSpec::Path(path(p, &format!("{at}/{field}Path"))?));
+        return Ok(StrSpec::Path(p.clone()));
     }
     Ok(match lit {
         None => StrSpec::None,
@@ -752,7 +737,7 @@ fn compile_node(
             let cause = str_spec(&s.cause, &s.cause_path, jsonata, "Cause", at)?;
             for sp in [&error, &cause] {
                 if let StrSpec::Path(p) = sp {
-                    node.uses_context |= p.uses_context();
+                    node.uses_context |= p.contains("$$");
                 }
             }
             node.op = Op::Fail(FailOp { error, cause });
@@ -787,7 +772,7 @@ fn compile_node(
         || template_uses_context(&node.parameters)
         || template_uses_context(&node.result_selector)
         || match &node.assign {
-            Some(AssignSpec::Path(items)) => items.iter().any(|(_, t)| t.uses_context()),
+            Some(AssignSpec::Path(t)) => t.uses_context(),
             _ => false,
         }
         || matches!(node.op, Op::Map(_) | Op::Task(_));

@@ -22,6 +22,10 @@ impl Vars {
         self.map.get(name).cloned()
     }
 
+    pub fn get_ref(&self, name: &str) -> Option<&Value> {
+        self.map.get(name).map(|d| &**d)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (&Arc<str>, &Data)> {
         self.map.iter()
     }
