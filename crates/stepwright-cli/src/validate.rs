@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 use serde_json::{json, Value};
 use stepwright::validate::{validate_state_str, validate_str, Options, Report};
+use stepwright::{Code, Diagnostic};
 
 use crate::exit;
 
@@ -63,7 +64,16 @@ pub fn run(args: &Args) -> u8 {
         .map(|path| {
             let name = path.display().to_string();
             let outcome = match read(path) {
-                Ok(text) => {
+                Ok(Err(not_utf8)) => Outcome::Checked {
+                    text: String::new(),
+                    report: Report::new(vec![Diagnostic::error(
+                        Code::InvalidJson,
+                        "",
+                        format!("not valid JSON: the file is not UTF-8 text (invalid byte at offset {not_utf8})"),
+                    )
+                    .with_help("a definition is UTF-8 JSON text")]),
+                },
+                Ok(Ok(text)) => {
                     let report = if args.state {
                         validate_state_str(&text, &opts)
                     } else {
@@ -98,7 +108,8 @@ pub fn run(args: &Args) -> u8 {
     }
 }
 
-fn read(path: &PathBuf) -> Result<String, String> {
+/// Reads a file (or stdin): `Err` for I/O errors, `Ok(Err(offset))` when it is not UTF-8.
+fn read(path: &PathBuf) -> Result<Result<String, usize>, String> {
     let mut bytes = Vec::new();
     let res = if path.as_os_str() == "-" {
         std::io::stdin().read_to_end(&mut bytes).map(|_| ())
@@ -106,13 +117,7 @@ fn read(path: &PathBuf) -> Result<String, String> {
         std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
     };
     res.map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "{} is not UTF-8 text (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })
+    Ok(String::from_utf8(bytes).map_err(|e| e.utf8_error().valid_up_to()))
 }
 
 fn print_human(results: &[(String, Outcome)]) {

@@ -222,3 +222,42 @@ fn single_states_and_stdin() {
     assert_eq!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).contains("-: valid"));
 }
+
+#[test]
+fn bad_input_is_diagnosed_not_crashed() {
+    let dir = tempfile::tempdir().unwrap();
+    // 50 MB: over AWS's 1 MiB limit, still fully checked.
+    let big = format!(
+        r#"{{"Comment": "{}", "StartAt": "A", "States": {{"A": {{"Type": "Succeed"}}}}}}"#,
+        "x".repeat(50 * 1024 * 1024)
+    );
+    let f = write(&dir, "big.json", &big);
+    let out = stepwright(&["validate", "--format", "json", s(&f)]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        doc["files"][0]["diagnostics"][0]["code"],
+        "SIZE_LIMIT_EXCEEDED"
+    );
+    // 10,000 levels of nesting.
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let f = write(&dir, "deep.json", &deep);
+    let out = stepwright(&["validate", s(&f)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("recursion limit"));
+    // Not JSON, not even text.
+    let f = dir.path().join("bin.json");
+    std::fs::write(&f, [0xff, 0xfe, 0x00, 0x7b]).unwrap();
+    let out = stepwright(&["validate", s(&f)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not UTF-8"));
+    // Wrong types everywhere.
+    let f = write(
+        &dir,
+        "types.json",
+        r#"{"StartAt": 1, "States": {"A": {"Type": "Task", "Resource": [], "Retry": "x", "End": "yes"}}}"#,
+    );
+    let out = stepwright(&["validate", s(&f)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SCHEMA_VALIDATION_FAILED"));
+}
