@@ -686,3 +686,34 @@ fn full_pipeline_is_least_privilege() {
         doc.size()
     );
 }
+
+#[test]
+fn cross_account_credentials_and_http_tasks() {
+    let m = StateMachine::from_json(
+        r#"{"StartAt":"X","States":{
+          "X":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+               "Credentials":{"RoleArn":"arn:aws:iam::999999999999:role/deployer"},
+               "Parameters":{"FunctionName":"arn:aws:lambda:us-east-1:999999999999:function:f"},"Next":"H"},
+          "H":{"Type":"Task","Resource":"arn:aws:states:::http:invoke",
+               "Parameters":{"ApiEndpoint":"https://api.example.com/v1/models","Method":"POST",
+                 "Authentication":{"ConnectionArn":"arn:aws:events:us-east-1:123456789012:connection/c/1"}},
+               "End":true}}}"#,
+    )
+    .unwrap();
+    let got = policy_with(&m, &opts()).document.to_value()["Statement"].clone();
+    assert_eq!(
+        got,
+        json!([
+            allow(&["events:RetrieveConnectionCredentials"], &["arn:aws:events:us-east-1:123456789012:connection/c/1"]),
+            allow(
+                &["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+                &["arn:aws:secretsmanager:us-east-1:123456789012:secret:events!connection/*"]
+            ),
+            {"Effect": "Allow", "Action": ["states:InvokeHTTPEndpoint"],
+             "Resource": ["arn:aws:states:us-east-1:123456789012:stateMachine:pipeline"],
+             "Condition": {"StringEquals": {"states:HTTPMethod": "POST"},
+                           "StringLike": {"states:HTTPEndpoint": "https://api.example.com/v1/models"}}},
+            allow(&["sts:AssumeRole"], &["arn:aws:iam::999999999999:role/deployer"]),
+        ])
+    );
+}

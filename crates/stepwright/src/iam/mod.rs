@@ -8,7 +8,10 @@
 //! `{% %}`) the narrowest pattern that still covers it (`training-job/*`, `function:*`, or `*`
 //! where the API has no resource-level permissions). Distributed Maps add their child executions
 //! and S3 reader/writer permissions; `.sync` adds the EventBridge managed rule; SageMaker adds
-//! `iam:PassRole` with an `iam:PassedToService` condition.
+//! `iam:PassRole` with an `iam:PassedToService` condition; HTTP Tasks add
+//! `states:InvokeHTTPEndpoint` (conditioned on the method and URL) and the connection's
+//! credentials. A Task with `Credentials` runs as another role: the machine's role gets
+//! `sts:AssumeRole` on it, and that role needs the task's permissions.
 //!
 //! Statements are deduplicated and merged (same actions: resources joined; then same resources:
 //! actions joined) and sorted, so the same machine always yields the same document. A document
@@ -420,6 +423,18 @@ impl Gen<'_> {
     }
 
     fn task(&mut self, pointer: &str, task: &TaskState) {
+        // With `Credentials`, the task runs as another role: the machine's role only assumes it
+        // (the other role needs the task's own permissions).
+        if let Some(creds) = &task.credentials {
+            let creds = Value::Object(creds.clone());
+            let role = field_in(Some(&creds), "RoleArn", false);
+            let r = match role {
+                Field::Literal(r) => r.to_string(),
+                _ => "*".to_string(),
+            };
+            self.allow(&["sts:AssumeRole"], vec![r]);
+            return;
+        }
         let Some(arn) = task.resource.as_arn() else {
             self.unknown(pointer, "a CloudFormation-resolved Resource");
             return;
@@ -535,6 +550,7 @@ impl Gen<'_> {
                     self.events_rule("StepFunctionsGetEventsForStepFunctionsExecutionRule");
                 }
             }
+            ("http", "invoke") => self.http(req),
             ("s3", a @ ("getObject" | "putObject" | "listObjectsV2")) => {
                 self.s3(a, req.get("Bucket"), req.get("Key").or(req.get("Prefix")))
             }
@@ -776,6 +792,51 @@ impl Gen<'_> {
                 vec![object(key, true)],
             ),
         }
+    }
+
+    /// HTTP Task: invoke the endpoint (scoped by method and URL when literal), read the
+    /// EventBridge connection's credentials and its secret.
+    fn http(&mut self, req: &Request<'_>) {
+        let name = self
+            .o
+            .state_machine_name
+            .as_deref()
+            .unwrap_or("*")
+            .to_string();
+        let sm = self.arn("states", &format!("stateMachine:{name}"));
+        let mut equals = Map::new();
+        if let Field::Literal(m) = req.get("Method") {
+            equals.insert("states:HTTPMethod".into(), json!(m));
+        }
+        let mut like = Map::new();
+        if let Field::Literal(e) = req.get("ApiEndpoint") {
+            like.insert("states:HTTPEndpoint".into(), json!(e));
+        }
+        let mut cond = Map::new();
+        if !equals.is_empty() {
+            cond.insert("StringEquals".into(), Value::Object(equals));
+        }
+        if !like.is_empty() {
+            cond.insert("StringLike".into(), Value::Object(like));
+        }
+        self.raw.push(Statement {
+            actions: vec!["states:InvokeHTTPEndpoint".into()],
+            resources: vec![sm],
+            condition: (!cond.is_empty()).then(|| Value::Object(cond).to_string()),
+        });
+        let connection = match req.at(&["Authentication", "ConnectionArn"]) {
+            Field::Literal(c) => c.to_string(),
+            _ => self.arn("events", "connection/*"),
+        };
+        self.allow(&["events:RetrieveConnectionCredentials"], vec![connection]);
+        let secret = self.arn("secretsmanager", "secret:events!connection/*");
+        self.allow(
+            &[
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:GetSecretValue",
+            ],
+            vec![secret],
+        );
     }
 
     fn map(&mut self, pointer: &str, m: &MapState) {
