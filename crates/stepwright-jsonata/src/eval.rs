@@ -380,6 +380,27 @@ impl<'a> Ev<'a> {
         Ok(result_seq)
     }
 
+    /// When the whole expression is a path into a bound variable's JSON through plain field
+    /// steps (`$states.input.detail`), its result is that JSON subtree itself: `Some(reached)`.
+    pub fn direct_binding(&self, node: &'a Node, env: &Env<'a>) -> Option<Option<&'a Value>> {
+        let Kind::Path(steps) = &node.kind else {
+            return None;
+        };
+        if node.group.is_some()
+            || node.keep_singleton_array
+            || node.tuple
+            || node.keep_array
+            || !node.predicate.is_empty()
+        {
+            return None;
+        }
+        match self.binding_prefix(steps, env)? {
+            (_, None) => Some(None),
+            (consumed, reached) if consumed == steps.len() => Some(reached),
+            _ => None,
+        }
+    }
+
     /// The common Step Functions path `$states.input.a.b...`: walks a bound variable's JSON
     /// directly through plain field steps, so only the subtree reached is converted (not the
     /// whole binding). Returns the steps consumed (at least two) and the JSON reached (`None`
@@ -688,6 +709,33 @@ impl<'a> Ev<'a> {
         env: &Env<'a>,
     ) -> R<Val<'a>> {
         let reduce = input.is_some_and(|i| i.flags() & TUPLES != 0);
+        if !matches!(input, Some(Val::Arr(..))) {
+            // one context item (the usual object constructor): no grouping needed
+            let mut keys: Vec<(String, usize)> = Vec::with_capacity(pairs.len());
+            for (pi, (k, _)) in pairs.iter().enumerate() {
+                match self.eval(k, input, env)? {
+                    None => {}
+                    Some(Val::Str(s)) => {
+                        if keys.iter().any(|(x, _)| x.as_str() == &*s) {
+                            return Err(Err::new("D1009")
+                                .pos(position)
+                                .val(Value::String(s.to_string())));
+                        }
+                        keys.push((s.to_string(), pi));
+                    }
+                    Some(v) => {
+                        return Err(Err::new("T1003").pos(position).val(json_of(Some(&v))));
+                    }
+                }
+            }
+            let mut result = Obj::with_capacity(keys.len());
+            for (key, pi) in keys {
+                if let Some(v) = self.eval(&pairs[pi].1, input, env)? {
+                    result.insert(key, v);
+                }
+            }
+            return Ok(Val::obj(result));
+        }
         let mut items: Vec<Option<Val<'a>>> = match input {
             Some(Val::Arr(a, _)) => a.iter().cloned().map(Some).collect(),
             Some(v) => vec![Some(v.clone())],

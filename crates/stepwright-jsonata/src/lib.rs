@@ -266,6 +266,10 @@ impl Expression {
             rng: Cell::new(env.rng.load(Ordering::Relaxed)),
             frames: RefCell::new(Vec::new()),
         };
+        if let Some(direct) = ev.direct_binding(&self.root, &root) {
+            root.vars.borrow_mut().clear();
+            return Ok(direct.map(value::js_clone));
+        }
         let result = ev.eval(&self.root, input_val.as_ref(), &root);
         let out = match result {
             Ok(v) => Ok(v.and_then(|v| v.to_json())),

@@ -249,6 +249,23 @@ impl<'a> Val<'a> {
     }
 }
 
+/// A copy of JSON as JSONata outputs it (numbers as JavaScript holds them: `1.0` becomes `1`,
+/// integers beyond 2^53 lose precision), without building evaluator values.
+pub(crate) fn js_clone(v: &Value) -> Value {
+    match v {
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) if i.unsigned_abs() < (1u64 << 53) => v.clone(),
+            (None, Some(u)) if u < (1u64 << 53) => v.clone(),
+            _ => num_to_json(n.as_f64().unwrap_or(f64::NAN)),
+        },
+        Value::Array(a) => Value::Array(a.iter().map(js_clone).collect()),
+        Value::Object(o) => {
+            Value::Object(o.iter().map(|(k, x)| (k.clone(), js_clone(x))).collect())
+        }
+        v => v.clone(),
+    }
+}
+
 /// A number as a serde JSON number (integers without a fraction).
 pub(crate) fn num_to_json(n: f64) -> Value {
     if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 {

@@ -15,7 +15,10 @@ fn bound_variable_paths_match_the_generic_evaluator() {
             "arr": [{"x": 1, "y": [1, 2]}, {"x": 2, "y": [3]}, {"z": 0}],
             "single": [{"x": 5}],
             "nested": [[1, 2], [3, [4, 5]]],
-            "empty": []
+            "empty": [],
+            "float": 1.0,
+            "floats": [2.0, 2.5, {"f": 3.0}],
+            "big": 12345678901234567890u64
         },
         "context": {"Execution": {"Id": "e1"}}
     });
@@ -53,6 +56,9 @@ fn bound_variable_paths_match_the_generic_evaluator() {
         "input.arr@$e.x",
         "context.Execution.Id",
         "input.(a + 1)",
+        "input.float",
+        "input.floats",
+        "input.big",
         "input.arr.(x * 2)",
     ];
     for p in paths {
@@ -61,6 +67,12 @@ fn bound_variable_paths_match_the_generic_evaluator() {
         let a = fast.evaluate(None, &env).map_err(|e| e.code);
         let b = generic.evaluate(Some(&data), &env).map_err(|e| e.code);
         assert_eq!(a, b, "$states.{p}");
+        // the same text, not only the same value (1.0 prints as 1, as JavaScript does)
+        assert_eq!(
+            a.map(|v| v.map(|v| v.to_string())),
+            b.map(|v| v.map(|v| v.to_string())),
+            "$states.{p}"
+        );
     }
 }
 
