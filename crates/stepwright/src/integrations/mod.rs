@@ -22,7 +22,9 @@
 //! under `Arguments` and the state gets `"QueryLanguage": "JSONata"`, so it is right inside a
 //! JSONPath machine too. A state with only literals and paths does not set `QueryLanguage` (it
 //! inherits the machine's); mixing JSONPath references and JSONata expressions in one task is an
-//! error ([`IntegrationError::MixedQueryLanguages`]) from `try_into_task()`.
+//! error ([`IntegrationError::MixedQueryLanguages`]) from `try_into_task()`. In a JSONata
+//! machine, give literal-only tasks `.query_language(QueryLanguage::Jsonata)` or pass the
+//! rendered state through [`into_jsonata`].
 //!
 //! ```
 //! use stepwright::integrations::{Input, sagemaker::CreateEndpoint};
@@ -467,6 +469,37 @@ impl TaskSpec {
         }
         task
     }
+}
+
+/// Moves a literal-only request from `Parameters` to `Arguments`, for a task that will run in a
+/// JSONata machine (or branch). A typed task cannot know the machine's language when it is
+/// converted; with only literals it renders `Parameters`, which a JSONata state does not accept.
+/// Requests with JSONPath references (`.$` keys) cannot move: that is an error. Tasks already in
+/// `Arguments`, or without a request, are left as they are.
+///
+/// ```
+/// use stepwright::integrations::{into_jsonata, sagemaker::CreateEndpoint, Input};
+/// let mut task = CreateEndpoint::new("churn", "churn-config").into_task();
+/// into_jsonata(&mut task).unwrap();
+/// assert!(task.parameters.is_none());
+/// assert_eq!(task.arguments.unwrap()["EndpointName"], "churn");
+///
+/// let mut dynamic = CreateEndpoint::new("churn", Input::path("$.config")).into_task();
+/// assert!(into_jsonata(&mut dynamic).is_err());
+/// ```
+pub fn into_jsonata(task: &mut TaskState) -> Result<(), IntegrationError> {
+    let Some(params) = &task.parameters else {
+        return Ok(());
+    };
+    let mut cx = RenderCx::default();
+    params.render(&mut cx);
+    if cx.path {
+        return Err(IntegrationError::MixedQueryLanguages {
+            integration: task.resource.as_arn().unwrap_or_default().to_string(),
+        });
+    }
+    task.arguments = task.parameters.take();
+    Ok(())
 }
 
 /// Checks a pattern against what an integration supports.
