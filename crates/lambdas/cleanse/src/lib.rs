@@ -10,6 +10,9 @@
 //! - [`run_passes`] reopens the input for each statistics pass (one per imputation stage), then
 //!   makes the writing pass. Statistics are computed over the rows that reach the `impute` rule
 //!   (after the rules before it: rows they drop do not count).
+//! - `handler` (feature `lambda`, on by default): the Lambda handler over lambda-kit's object IO;
+//!   `src/main.rs` only wires it to `lambda_runtime`. Without the feature the crate is the pure
+//!   engine (serde, ryu, itoa, xxhash).
 //!
 //! ```
 //! let cfg = cleanse::Config::from_json(r#"{
@@ -36,6 +39,8 @@
 pub mod conf;
 pub mod config;
 mod engine;
+#[cfg(feature = "lambda")]
+pub mod handler;
 pub mod input;
 pub mod output;
 pub mod stats;

@@ -26,6 +26,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "lambda")]
+pub mod handler;
 pub mod profile;
 pub mod suite;
 

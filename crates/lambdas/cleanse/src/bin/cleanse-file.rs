@@ -1,4 +1,4 @@
-//! Cleanses a local file: `cleanse_file CONFIG.json INPUT OUTPUT REJECTS` (prints the report).
+//! Cleanses a local file: `cleanse-file CONFIG.json INPUT OUTPUT REJECTS` (prints the report).
 //!
 //! The engine exactly as the Lambda runs it, without AWS: used by `scripts/bench-data.sh`.
 
@@ -9,7 +9,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [config, input, output, rejects] = args.as_slice() else {
-        eprintln!("usage: cleanse_file CONFIG.json INPUT OUTPUT REJECTS");
+        eprintln!("usage: cleanse-file CONFIG.json INPUT OUTPUT REJECTS");
         return ExitCode::from(2);
     };
     let run = || -> Result<cleanse::Report, Box<dyn std::error::Error>> {
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("cleanse_file: {e}");
+            eprintln!("cleanse-file: {e}");
             ExitCode::FAILURE
         }
     }
