@@ -148,6 +148,21 @@ impl IoPath {
         }
     }
 
+    /// True when the path reads the context object (`$$`).
+    pub fn uses_context(&self) -> bool {
+        matches!(self, IoPath::Path(p) if p.uses_context())
+    }
+
+    /// Applies the path to a value the caller owns, without copying it when the field is absent
+    /// (`env.input()` is not used: `value` is `$`).
+    pub fn apply_owned(&self, value: Value, env: &Env<'_>) -> Result<Value, DataFlowError> {
+        match self {
+            IoPath::Whole => Ok(value),
+            IoPath::Discard => Ok(Value::Object(Map::new())),
+            IoPath::Path(_) => self.apply(&env.with_input(&value)),
+        }
+    }
+
     /// Applies the path to `env.input()`.
     pub fn apply(&self, env: &Env<'_>) -> Result<Value, DataFlowError> {
         match self {
@@ -285,61 +300,97 @@ impl ResultPath {
 
     /// Puts `result` at the path in a copy of `input`.
     pub fn apply(&self, input: &Value, result: Value) -> Result<Value, DataFlowError> {
+        if self.path.is_root() {
+            return Ok(result);
+        }
+        self.apply_owned(input.clone(), result)
+    }
+
+    /// Puts `result` at the path in `input`, which the caller gives up (no copy of the input).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use stepwright::dataflow::ResultPath;
+    /// let rp = ResultPath::compile("$.out")?;
+    /// assert_eq!(rp.apply_owned(json!({"in": 1}), json!(2))?, json!({"in": 1, "out": 2}));
+    /// # Ok::<(), stepwright::dataflow::DataFlowError>(())
+    /// ```
+    pub fn apply_owned(&self, input: Value, result: Value) -> Result<Value, DataFlowError> {
         let steps = self.path.steps().unwrap_or_default();
         if steps.is_empty() {
             return Ok(result);
         }
-        let mut out = input.clone();
-        let fail = |why: String| {
-            DataFlowError::new(
+        if let Err(why) = check_result_path(&input, &steps) {
+            return Err(DataFlowError::new(
                 RESULT_PATH_MATCH_FAILURE,
                 format!(
                     "Unable to apply ResultPath '{}' to input '{}': {why}",
                     self.path,
-                    compact(input)
+                    compact(&input)
                 ),
-            )
-        };
+            ));
+        }
+        let mut out = input;
         let mut cur = &mut out;
-        let mut at = String::from("$");
         let last = steps.len() - 1;
         for (i, step) in steps.iter().enumerate() {
-            match *step {
-                Step::Name(name) => {
-                    let Value::Object(m) = cur else {
-                        return Err(fail(format!("{at} is not an object")));
-                    };
+            cur = match (*step, cur) {
+                (Step::Name(name), Value::Object(m)) => {
                     if i == last {
                         m.insert(name.to_string(), result);
-                        return Ok(out);
+                        break;
                     }
-                    cur = m
-                        .entry(name.to_string())
-                        .or_insert_with(|| Value::Object(Map::new()));
-                    at.push('.');
-                    at.push_str(name);
+                    m.entry(name.to_string())
+                        .or_insert_with(|| Value::Object(Map::new()))
                 }
-                Step::Index(k) => {
-                    let Value::Array(a) = cur else {
-                        return Err(fail(format!("{at} is not an array")));
-                    };
+                (Step::Index(k), Value::Array(a)) => {
                     let len = a.len() as i64;
-                    let j = if k < 0 { len + k } else { k };
-                    if !(0..len).contains(&j) {
-                        return Err(fail(format!("{at} has no element [{k}]")));
-                    }
-                    let j = j as usize;
+                    let j = (if k < 0 { len + k } else { k }) as usize;
                     if i == last {
                         a[j] = result;
-                        return Ok(out);
+                        break;
                     }
-                    cur = &mut a[j];
-                    at.push_str(&format!("[{k}]"));
+                    &mut a[j]
                 }
-            }
+                // `check_result_path` has ruled these out.
+                _ => break,
+            };
         }
         Ok(out)
     }
+}
+
+/// Can `ResultPath` be applied? Missing members are created (as objects); an existing value of
+/// the wrong kind, or an array index that does not exist, cannot be.
+fn check_result_path(input: &Value, steps: &[Step<'_>]) -> Result<(), String> {
+    let mut cur = Some(input);
+    let mut at = String::from("$");
+    for step in steps {
+        match *step {
+            Step::Name(name) => {
+                cur = match cur {
+                    Some(Value::Object(m)) => m.get(name),
+                    None => None,
+                    Some(_) => return Err(format!("{at} is not an object")),
+                };
+                at.push('.');
+                at.push_str(name);
+            }
+            Step::Index(k) => {
+                let Some(Value::Array(a)) = cur else {
+                    return Err(format!("{at} is not an array"));
+                };
+                let len = a.len() as i64;
+                let j = if k < 0 { len + k } else { k };
+                if !(0..len).contains(&j) {
+                    return Err(format!("{at} has no element [{k}]"));
+                }
+                cur = Some(&a[j as usize]);
+                at.push_str(&format!("[{k}]"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Where a path that failed was evaluated: the JSON AWS prints after "in the input".

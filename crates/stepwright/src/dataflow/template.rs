@@ -57,9 +57,53 @@ impl PayloadTemplate {
         })
     }
 
+    /// True when evaluating the template reads the context object (`$$`): a caller that builds
+    /// the context object lazily can skip it otherwise.
+    pub fn uses_context(&self) -> bool {
+        self.root.any(&mut |n| match n {
+            Node::Path(_, p) => p.uses_context(),
+            Node::Call(c) => c.uses_context(),
+            _ => false,
+        })
+    }
+
+    /// True when the template reads workflow variables (`$name`).
+    pub fn uses_variables(&self) -> bool {
+        self.root.any(&mut |n| match n {
+            Node::Path(_, p) => !p.variables().is_empty(),
+            Node::Call(c) => !c.variables().is_empty(),
+            _ => false,
+        })
+    }
+
+    /// True when the template draws random numbers (`States.UUID`, unseeded
+    /// `States.MathRandom`).
+    pub fn uses_random(&self) -> bool {
+        self.root
+            .any(&mut |n| matches!(n, Node::Call(c) if c.uses_random()))
+    }
+
+    /// True when the template has no `.$` key: it evaluates to a copy of itself.
+    pub fn is_literal(&self) -> bool {
+        matches!(self.root, Node::Literal(_))
+    }
+
     /// Evaluates the template against `env` (`$` is `env.input()`).
     pub fn evaluate(&self, env: &Env<'_>) -> Result<Value, DataFlowError> {
         eval(&self.root, env)
+    }
+}
+
+impl Node {
+    fn any(&self, f: &mut dyn FnMut(&Node) -> bool) -> bool {
+        if f(self) {
+            return true;
+        }
+        match self {
+            Node::Object(fields) => fields.iter().any(|(_, n)| n.any(f)),
+            Node::Array(items) => items.iter().any(|n| n.any(f)),
+            _ => false,
+        }
     }
 }
 

@@ -226,3 +226,51 @@ fn assign_and_fields() {
          The JSONPath '$.ErrorX' specified for the field 'ErrorPath' could not be found in the input '{\"answer\":42,\"input\":\"PENDING\"}'"
     );
 }
+
+#[test]
+fn owned_variants_and_reference_queries() {
+    let input = json!({"a": {"b": 1}});
+    let env = Env::new(&input);
+    let rp = ResultPath::compile("$.a.c").unwrap();
+    assert_eq!(
+        rp.apply_owned(input.clone(), json!(2)).unwrap(),
+        json!({"a": {"b": 1, "c": 2}})
+    );
+    let e = ResultPath::compile("$.a.b.c")
+        .unwrap()
+        .apply_owned(input.clone(), json!(2));
+    assert_eq!(
+        e.unwrap_err().cause(),
+        "Unable to apply ResultPath '$.a.b.c' to input '{\"a\":{\"b\":1}}': $.a.b is not an object"
+    );
+    assert_eq!(
+        IoPath::compile(&None)
+            .unwrap()
+            .apply_owned(json!(5), &env)
+            .unwrap(),
+        json!(5)
+    );
+    assert_eq!(
+        IoPath::compile(&p("$.x"))
+            .unwrap()
+            .apply_owned(json!({"x": 3}), &env)
+            .unwrap(),
+        json!(3)
+    );
+    assert!(IoPath::compile(&p("$$.x")).unwrap().uses_context());
+    assert!(!IoPath::compile(&p("$.x")).unwrap().uses_context());
+
+    let t =
+        PayloadTemplate::compile(&json!({"a": [{"b.$": "States.Format('{}', $$.x)"}]})).unwrap();
+    assert!(t.uses_context() && !t.uses_variables() && !t.uses_random() && !t.is_literal());
+    let t = PayloadTemplate::compile(&json!({"id.$": "States.UUID()", "v.$": "$v"})).unwrap();
+    assert!(!t.uses_context() && t.uses_variables() && t.uses_random());
+    let t = PayloadTemplate::compile(&json!({"r.$": "States.MathRandom(1, 2, 3)"})).unwrap();
+    assert!(!t.uses_random());
+    assert!(PayloadTemplate::compile(&json!({"a": 1}))
+        .unwrap()
+        .is_literal());
+    let c = Call::parse("States.Format('{}{}', $x, States.Array($y.z, $$.w))").unwrap();
+    assert_eq!(c.variables(), vec!["x", "y"]);
+    assert!(c.uses_context());
+}

@@ -356,6 +356,42 @@ impl Call {
             .unwrap_or(0)
     }
 
+    /// True when evaluating the call reads the context object (`$$`).
+    pub fn uses_context(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |c| {
+            found |= c
+                .args
+                .iter()
+                .any(|a| matches!(a, Arg::Path(p) if p.uses_context()));
+        });
+        found
+    }
+
+    /// The workflow variables the call reads, in order of appearance (repeats included).
+    pub fn variables(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for a in &self.args {
+            match a {
+                Arg::Path(p) => out.extend(p.variables()),
+                Arg::Call(c) => out.extend(c.variables()),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// True when the call draws random numbers (`States.UUID`, `States.MathRandom` without a
+    /// seed).
+    pub fn uses_random(&self) -> bool {
+        let mut found = false;
+        self.visit(&mut |c| {
+            found |= c.function == Function::Uuid
+                || (c.function == Function::MathRandom && c.args.len() < 3);
+        });
+        found
+    }
+
     /// Wrong argument counts, in this call and the nested ones.
     pub fn arity_problems(&self) -> Vec<Problem> {
         let mut out = Vec::new();

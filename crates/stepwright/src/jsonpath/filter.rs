@@ -63,6 +63,17 @@ impl FilterPath {
         }
     }
 
+    fn roots<'a>(&'a self, out: &mut Vec<&'a Root>) {
+        if let Some(r) = &self.root {
+            out.push(r);
+        }
+        for t in &self.tokens {
+            if let Token::Filter(x) = t {
+                x.roots(out);
+            }
+        }
+    }
+
     fn start<'v>(&self, node: &'v Value, roots: &Roots<'v>) -> Option<&'v Value> {
         match &self.root {
             None => Some(node),
@@ -99,6 +110,22 @@ impl FilterPath {
 }
 
 impl Filter {
+    /// The roots of every absolute path in the filter (`$`, `$$`, `$x`).
+    pub(crate) fn roots<'a>(&'a self, out: &mut Vec<&'a Root>) {
+        match self {
+            Filter::Or(l) | Filter::And(l) => l.iter().for_each(|x| x.roots(out)),
+            Filter::Not(x) => x.roots(out),
+            Filter::Exists(p) => p.roots(out),
+            Filter::Compare(a, _, b) => {
+                for o in [a, b] {
+                    if let Operand::Path(p) = o {
+                        p.roots(out);
+                    }
+                }
+            }
+        }
+    }
+
     /// Does `node` pass the filter?
     pub(crate) fn test(&self, node: &Value, roots: &Roots<'_>) -> bool {
         match self {

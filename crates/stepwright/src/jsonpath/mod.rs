@@ -219,6 +219,48 @@ impl Path {
         &self.root
     }
 
+    /// Every root the path reads: its own and those of absolute paths inside its filters.
+    fn roots(&self) -> Vec<&Root> {
+        let mut out = vec![&self.root];
+        for t in &self.tokens {
+            if let Token::Filter(x) = t {
+                x.roots(&mut out);
+            }
+        }
+        out
+    }
+
+    /// True when evaluating the path reads the context object (`$$`), so that a caller can build
+    /// the context object only when it is needed.
+    ///
+    /// ```
+    /// use stepwright::jsonpath::Path;
+    /// assert!(Path::parse("$$.Execution.Id")?.uses_context());
+    /// assert!(Path::parse("$.a[?(@.id == $$.Map.Item.Index)]")?.uses_context());
+    /// assert!(!Path::parse("$.a")?.uses_context());
+    /// # Ok::<(), stepwright::jsonpath::SyntaxError>(())
+    /// ```
+    pub fn uses_context(&self) -> bool {
+        self.roots().into_iter().any(|r| *r == Root::Context)
+    }
+
+    /// The workflow variables the path reads (`$name`), in order of appearance.
+    ///
+    /// ```
+    /// let p = stepwright::jsonpath::Path::parse("$items[?(@.n > $min)]")?;
+    /// assert_eq!(p.variables(), vec!["items", "min"]);
+    /// # Ok::<(), stepwright::jsonpath::SyntaxError>(())
+    /// ```
+    pub fn variables(&self) -> Vec<&str> {
+        self.roots()
+            .into_iter()
+            .filter_map(|r| match r {
+                Root::Variable(n) => Some(n.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// True when the path can match at most one node (no wildcard, slice, filter, union or
     /// `..`); such a path yields a value rather than an array.
     pub fn is_definite(&self) -> bool {
