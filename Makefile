@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/tools/node_modules/.bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: all setup test lint fmt check-fmt clippy unit bench
+.PHONY: all setup test lint fmt check-fmt clippy unit bench statemachines statemachines-check
 
 all: test
 
@@ -11,7 +11,7 @@ setup:
 	@scripts/setup.sh
 
 ## test: everything CI checks (formatting, lints, unit/integration/conformance tests)
-test: setup check-fmt clippy unit
+test: setup check-fmt clippy unit statemachines-check
 
 check-fmt:
 	$(CARGO) fmt --all -- --check
@@ -26,3 +26,12 @@ fmt:
 	$(CARGO) fmt --all
 
 lint: check-fmt clippy
+
+## statemachines: regenerate statemachines/*.asl.json, *.policy.json and docs/pipelines.md's generated blocks
+statemachines:
+	$(CARGO) run --quiet -p pipelines -- --out statemachines --docs docs/pipelines.md
+
+## statemachines-check: the checked-in definitions are current and asl-validator accepts them
+statemachines-check:
+	$(CARGO) run --quiet -p pipelines -- --out statemachines --docs docs/pipelines.md --check
+	@for f in statemachines/*.asl.json; do asl-validator --json-path "$$f" || exit 1; done

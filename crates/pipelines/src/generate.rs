@@ -102,10 +102,12 @@ pub fn update_blocks(doc: &str, blocks: &[(String, String)]) -> Result<String, S
             .find(&open)
             .ok_or_else(|| format!("the marker `{}` is missing", open.trim_end()))?;
         let body = start + open.len();
-        let end = out[body..]
-            .find(&close)
-            .map(|i| body + i)
-            .ok_or_else(|| format!("the marker `{close}` is missing (after `{}`)", open.trim_end()))?;
+        let end = out[body..].find(&close).map(|i| body + i).ok_or_else(|| {
+            format!(
+                "the marker `{close}` is missing (after `{}`)",
+                open.trim_end()
+            )
+        })?;
         out.replace_range(body..end, contents);
     }
     Ok(out)

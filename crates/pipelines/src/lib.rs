@@ -74,8 +74,11 @@ impl From<BuildError> for PipelineError {
     }
 }
 
+/// A function that builds one pipeline.
+pub type Build = fn() -> Result<StateMachine, PipelineError>;
+
 /// The file names (without extension) and builders of every pipeline, in a stable order.
-pub const PIPELINES: &[(&str, fn() -> Result<StateMachine, PipelineError>)] = &[
+pub const PIPELINES: &[(&str, Build)] = &[
     ("training", training),
     ("batch-inference", batch_inference),
     ("scale-out", scale_out),

@@ -155,7 +155,10 @@ pub fn training() -> Result<StateMachine, PipelineError> {
             ("eta", "0.2"),
             ("early_stopping_rounds", "20"),
         ]))
-        .tags(stepwright::integrations::tags([("stepwright:pipeline", "training")]))
+        .tags(stepwright::integrations::tags([(
+            "stepwright:pipeline",
+            "training",
+        )]))
         .try_into_task()?,
     )
     .result_selector(json!({
@@ -226,7 +229,10 @@ pub fn training() -> Result<StateMachine, PipelineError> {
                 ContainerDefinition::new("${TrainingImage}")
                     .model_data_url(Input::path("$.training.model_data")),
             )
-            .tags(stepwright::integrations::tags([("stepwright:pipeline", "training")]))
+            .tags(stepwright::integrations::tags([(
+                "stepwright:pipeline",
+                "training",
+            )]))
             .try_into_task()?,
     )
     .result_selector(json!({"arn.$": "$.ModelArn"}))
@@ -238,10 +244,12 @@ pub fn training() -> Result<StateMachine, PipelineError> {
         "Create endpoint config",
         CreateEndpointConfig::new(
             Input::path("$.run.resource_name"),
-            vec![ProductionVariant::new("AllTraffic", Input::path("$.run.resource_name"))
-                .initial_instance_count(1)
-                .instance_type("${InferenceInstanceType}")
-                .initial_variant_weight(1.0)],
+            vec![
+                ProductionVariant::new("AllTraffic", Input::path("$.run.resource_name"))
+                    .initial_instance_count(1)
+                    .instance_type("${InferenceInstanceType}")
+                    .initial_variant_weight(1.0),
+            ],
         )?
         .try_into_task()?,
     )
@@ -273,9 +281,12 @@ pub fn training() -> Result<StateMachine, PipelineError> {
 
     let create_endpoint = Task::new(
         "Create endpoint",
-        CreateEndpoint::new("${EndpointName}", Input::path("$.run.resource_name")).try_into_task()?,
+        CreateEndpoint::new("${EndpointName}", Input::path("$.run.resource_name"))
+            .try_into_task()?,
     )
-    .result_selector(json!({"name": "${EndpointName}", "arn.$": "$.EndpointArn", "action": "created"}))
+    .result_selector(
+        json!({"name": "${EndpointName}", "arn.$": "$.EndpointArn", "action": "created"}),
+    )
     .result_path("$.endpoint")
     .retry(sagemaker_transient())
     .catch(catch_failure("Create endpoint"), NOTIFY_FAILURE)
@@ -283,9 +294,12 @@ pub fn training() -> Result<StateMachine, PipelineError> {
 
     let update_endpoint = Task::new(
         "Update endpoint",
-        UpdateEndpoint::new("${EndpointName}", Input::path("$.run.resource_name")).try_into_task()?,
+        UpdateEndpoint::new("${EndpointName}", Input::path("$.run.resource_name"))
+            .try_into_task()?,
     )
-    .result_selector(json!({"name": "${EndpointName}", "arn.$": "$.EndpointArn", "action": "updated"}))
+    .result_selector(
+        json!({"name": "${EndpointName}", "arn.$": "$.EndpointArn", "action": "updated"}),
+    )
     .result_path("$.endpoint")
     .retry(sagemaker_transient())
     .catch(catch_failure("Update endpoint"), NOTIFY_FAILURE)

@@ -147,7 +147,11 @@ fn entered(exec: &Execution) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(|e| e["stateEnteredEventDetails"]["name"].as_str().map(String::from))
+        .filter_map(|e| {
+            e["stateEnteredEventDetails"]["name"]
+                .as_str()
+                .map(String::from)
+        })
         .collect()
 }
 
@@ -155,12 +159,31 @@ fn entered(exec: &Execution) -> Vec<String> {
 fn training_deploys_a_new_endpoint() {
     let w = World::default();
     let exec = training_runner(&w).run(input());
-    assert_eq!(exec.status, Status::Succeeded, "{:?} {:?}", exec.error, exec.cause);
+    assert_eq!(
+        exec.status,
+        Status::Succeeded,
+        "{:?} {:?}",
+        exec.error,
+        exec.cause
+    );
     assert_eq!(
         entered(&exec),
-        ["Configure", "Plan run", "Cleanse", "Validate", "Data valid?", "Train model",
-         "Evaluate model", "Gate decision", "Create model", "Create endpoint config",
-         "Find endpoint", "Create endpoint", "Summarize", "Deployed"]
+        [
+            "Configure",
+            "Plan run",
+            "Cleanse",
+            "Validate",
+            "Data valid?",
+            "Train model",
+            "Evaluate model",
+            "Gate decision",
+            "Create model",
+            "Create endpoint config",
+            "Find endpoint",
+            "Create endpoint",
+            "Summarize",
+            "Deployed"
+        ]
     );
     let out = exec.output.unwrap();
     assert_eq!(out["endpoint"]["action"], "created");
@@ -171,7 +194,10 @@ fn training_deploys_a_new_endpoint() {
 
 #[test]
 fn training_updates_an_existing_endpoint() {
-    let w = World { endpoint_exists: true, ..World::default() };
+    let w = World {
+        endpoint_exists: true,
+        ..World::default()
+    };
     let exec = training_runner(&w).run(input());
     assert_eq!(exec.status, Status::Succeeded, "{:?}", exec.cause);
     assert!(entered(&exec).contains(&"Update endpoint".to_string()));
@@ -180,7 +206,10 @@ fn training_updates_an_existing_endpoint() {
 
 #[test]
 fn training_asks_a_person_when_the_gate_cannot_decide() {
-    let w = World { decision: "PendingManualApproval", ..World::default() };
+    let w = World {
+        decision: "PendingManualApproval",
+        ..World::default()
+    };
     let exec = training_runner(&w).run(input());
     assert_eq!(exec.status, Status::Succeeded, "{:?}", exec.cause);
     let states = entered(&exec);
@@ -192,7 +221,10 @@ fn training_asks_a_person_when_the_gate_cannot_decide() {
 fn a_person_rejecting_the_model_fails_the_pipeline_with_their_reason() {
     let w = World {
         decision: "PendingManualApproval",
-        human: Err(("Approval.Rejected", "rejected by ana: AUC dropped on the holdout")),
+        human: Err((
+            "Approval.Rejected",
+            "rejected by ana: AUC dropped on the holdout",
+        )),
         ..World::default()
     };
     let exec = training_runner(&w).run(input());
@@ -203,19 +235,31 @@ fn a_person_rejecting_the_model_fails_the_pipeline_with_their_reason() {
     assert!(cause.contains("AUC dropped"), "{cause}");
     let sns = w.sns.lock().unwrap();
     assert_eq!(sns.len(), 1);
-    assert_eq!(sns[0]["TopicArn"], "arn:aws:sns:us-east-1:123456789012:stepwright-alerts");
+    assert_eq!(
+        sns[0]["TopicArn"],
+        "arn:aws:sns:us-east-1:123456789012:stepwright-alerts"
+    );
     let msg = sns[0]["Message"].as_str().unwrap();
-    assert!(msg.contains("failed at step \"Human approval\" with Approval.Rejected"), "{msg}");
+    assert!(
+        msg.contains("failed at step \"Human approval\" with Approval.Rejected"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn invalid_data_stops_before_training() {
-    let w = World { valid: false, ..World::default() };
+    let w = World {
+        valid: false,
+        ..World::default()
+    };
     let exec = training_runner(&w).run(input());
     assert_eq!(exec.status, Status::Failed);
     assert_eq!(exec.error.as_deref(), Some("Pipeline.DataInvalid"));
     let cause = exec.cause.clone().unwrap();
-    assert!(cause.starts_with("Validate failed: 1 of the data checks failed on 97 rows"), "{cause}");
+    assert!(
+        cause.starts_with("Validate failed: 1 of the data checks failed on 97 rows"),
+        "{cause}"
+    );
     assert!(cause.contains("tenure"), "{cause}");
     assert!(!entered(&exec).contains(&"Train model".to_string()));
     assert_eq!(w.sns.lock().unwrap().len(), 1);
@@ -223,18 +267,32 @@ fn invalid_data_stops_before_training() {
 
 #[test]
 fn a_rejected_model_is_not_deployed() {
-    let w = World { decision: "Rejected", auc: 0.6, ..World::default() };
+    let w = World {
+        decision: "Rejected",
+        auc: 0.6,
+        ..World::default()
+    };
     let exec = training_runner(&w).run(input());
     assert_eq!(exec.error.as_deref(), Some("Pipeline.ModelRejected"));
-    assert!(exec.cause.clone().unwrap().starts_with("Evaluate model failed: the approval gate rejected"));
+    assert!(exec
+        .cause
+        .clone()
+        .unwrap()
+        .starts_with("Evaluate model failed: the approval gate rejected"));
     assert!(!entered(&exec).contains(&"Create model".to_string()));
 }
 
 #[test]
 fn a_failing_training_job_names_the_step_and_keeps_its_error() {
-    let w = World { training_fails: true, ..World::default() };
+    let w = World {
+        training_fails: true,
+        ..World::default()
+    };
     let exec = training_runner(&w).run(input());
     assert_eq!(exec.status, Status::Failed);
     assert_eq!(exec.error.as_deref(), Some("States.TaskFailed"));
-    assert_eq!(exec.cause.as_deref(), Some("Train model failed: AlgorithmError: out of memory"));
+    assert_eq!(
+        exec.cause.as_deref(),
+        Some("Train model failed: AlgorithmError: out of memory")
+    );
 }
