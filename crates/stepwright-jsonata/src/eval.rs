@@ -29,6 +29,8 @@ pub(crate) struct Ev<'a> {
     pub now_ms: i64,
     pub rng: Cell<u64>,
     pub frames: RefCell<Vec<Env<'a>>>,
+    /// Binding subtrees already converted in this evaluation (by address).
+    pub converted: RefCell<HashMap<*const Value, Val<'a>>>,
 }
 
 pub(crate) fn stack_addr() -> usize {
@@ -75,6 +77,17 @@ impl<'a> Ev<'a> {
         f
     }
 
+    /// Converts a subtree of a binding once per evaluation.
+    fn convert(&self, json: &'a Value) -> Val<'a> {
+        let key = json as *const Value;
+        if let Some(v) = self.converted.borrow().get(&key) {
+            return v.clone();
+        }
+        let v = Val::from_json(json);
+        self.converted.borrow_mut().insert(key, v.clone());
+        v
+    }
+
     /// Breaks reference cycles (closures bound in the frames they capture).
     pub fn clear_frames(&self) {
         for f in self.frames.borrow_mut().drain(..) {
@@ -87,7 +100,7 @@ impl<'a> Ev<'a> {
             return v;
         }
         if let Some(j) = self.bindings.get(name) {
-            let v = Val::from_json(j);
+            let v = self.convert(j);
             // cache in the root frame
             let mut root = env.clone();
             while let Some(p) = root.parent.clone() {
@@ -311,7 +324,7 @@ impl<'a> Ev<'a> {
                 let Some(json) = reached else {
                     return Ok(Some(Val::seq(vec![])));
                 };
-                let v = Val::from_json(json);
+                let v = self.convert(json);
                 result_seq = Some(match v {
                     a @ Val::Arr(..) if consumed - 1 == last => a,
                     Val::Arr(items, _) => Val::seq(items.as_ref().clone()),
