@@ -15,7 +15,8 @@ def timed(argv):
         raise RuntimeError(f"{argv}: {p.stderr[-3000:]}")
     h, m, s = ([0] + [float(x) for x in re.search(r"Elapsed \(wall clock\) time.*: (\S+)", p.stderr).group(1).split(":")])[-3:]
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1))
-    return h * 3600 + m * 60 + s, rss
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): (\S+)", p.stderr).group(1)) for k in ("User", "System"))
+    return h * 3600 + m * 60 + s, rss, cpu
 
 
 def num(x):
@@ -98,9 +99,10 @@ def main():
                                 if job == "cleanse" else [os.path.join(a.bin, "validate-file"), profile_suite, data, outp])
                     else:
                         argv = [py, os.path.join(a.peer, "bench_data.py"), job, tool, data, outp]
-                    wall, rss = timed(argv)
+                    wall, rss, cpu = timed(argv)
                     rec = {"data": size, "bytes": nbytes, "job": job, "tool": tool, "rep": rep, "wall_s": round(wall, 2),
-                           "mb_per_s": round(nbytes / 1e6 / wall, 1), "peak_rss_mb": round(rss / 1024, 1),
+                           "mb_per_s": round(nbytes / 1e6 / wall, 1), "cpu_s": round(cpu, 2),
+                           "mb_per_cpu_s": round(nbytes / 1e6 / max(cpu, 1e-3), 1), "peak_rss_mb": round(rss / 1024, 1),
                            "loadavg1": round(os.getloadavg()[0], 2)}
                     print(json.dumps(rec), file=results, flush=True)
                     print(json.dumps(rec), file=sys.stderr, flush=True)
@@ -115,15 +117,18 @@ def main():
                 print(f"[verify {size}] {msg}\n[verify {size}] {msg2}", file=sys.stderr)
                 print(json.dumps({"data": size, "verify_cleanse": msg, "verify_profile": msg2}), file=results, flush=True)
     # summary
-    print("| data | job | tool | MB/s (median) | peak RSS MB (max) | ratio vs stepwright |")
-    print("|---|---|---|---|---|---|")
+    print("| data | job | tool | MB/s wall (median) | MB per CPU-second (median) | peak RSS MB (max) | wall-clock ratio |")
+    print("|---|---|---|---|---|---|---|")
     keys = sorted({(r["data"], r["job"], r["tool"]) for r in recs}, key=lambda k: (k[0], k[1], k[2] != "stepwright", k[2]))
     med = {k: statistics.median(r["mb_per_s"] for r in recs if (r["data"], r["job"], r["tool"]) == k) for k in keys}
     for k in keys:
-        rss = max(r["peak_rss_mb"] for r in recs if (r["data"], r["job"], r["tool"]) == k)
+        rs = [r for r in recs if (r["data"], r["job"], r["tool"]) == k]
+        rss = max(r["peak_rss_mb"] for r in rs)
+        cpu = statistics.median(r["mb_per_cpu_s"] for r in rs)
         ours = med.get((k[0], k[1], "stepwright"))
         ratio = "" if k[2] == "stepwright" or not ours else f"stepwright {ours / med[k]:.2f}x"
-        print(f"| {k[0]} | {k[1]} | {k[2]} | {med[k]:.1f} | {rss:.0f} | {ratio} |")
+        print(f"| {k[0]} | {k[1]} | {k[2]} | {med[k]:.1f} | {cpu:.1f} | {rss:.0f} | {ratio} |")
+    print(f"\nload average during the run: {min(r['loadavg1'] for r in recs):.1f}-{max(r['loadavg1'] for r in recs):.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -1151,7 +1151,10 @@ fn io_err(e: std::io::Error) -> CleanseError {
 }
 
 /// Opens the reader and checks its columns.
-pub(crate) fn open<R: Read>(cfg: &Config, input: R) -> Result<RecordReader<R>, CleanseError> {
+pub(crate) fn open<R: Read + Send>(
+    cfg: &Config,
+    input: R,
+) -> Result<RecordReader<R>, CleanseError> {
     let mut rdr = RecordReader::new(&cfg.input, input).map_err(CleanseError::from_input)?;
     rdr.prime().map_err(CleanseError::from_input)?;
     if rdr.columns().is_empty() {
@@ -1163,7 +1166,7 @@ pub(crate) fn open<R: Read>(cfg: &Config, input: R) -> Result<RecordReader<R>, C
 }
 
 /// Stats pass for stage `k`: runs ops before the stage's impute op, collects, and sets its fills.
-pub(crate) fn stats_pass<R: Read>(
+pub(crate) fn stats_pass<R: Read + Send>(
     plan: &mut Plan,
     k: usize,
     rdr: &mut RecordReader<R>,
@@ -1187,39 +1190,39 @@ pub(crate) fn stats_pass<R: Read>(
     let mut key = Vec::new();
     {
         let mut exec = Exec::new(plan);
-        loop {
-            match rdr.next(&mut row.rec).map_err(io_err)? {
-                Next::End => break,
-                Next::Malformed(_) => continue,
-                Next::Record => {}
+        rdr.for_each(|rec, next| -> Result<(), CleanseError> {
+            if *next != Next::Record {
+                return Ok(());
             }
+            std::mem::swap(&mut row.rec, rec);
             row.load();
-            if exec.apply(&mut row, op_idx).is_err() {
-                continue;
-            }
-            for (i, &s) in slots.iter().enumerate() {
-                let c = row.cells[s];
-                match &mut collectors[i] {
-                    Collector::Mean(m) => match c {
-                        Cell::Int(v) => m.push(v as f64),
-                        Cell::Float(v, ..) => m.push(v),
-                        _ => {}
-                    },
-                    Collector::Median(q) => match c {
-                        Cell::Int(v) => q.push(v as f64),
-                        Cell::Float(v, ..) => q.push(v),
-                        _ => {}
-                    },
-                    Collector::Mode(h) => {
-                        if c != Cell::Null {
-                            key.clear();
-                            encode_key(&row, c, &mut key);
-                            h.push(&key);
+            if exec.apply(&mut row, op_idx).is_ok() {
+                for (i, &s) in slots.iter().enumerate() {
+                    let c = row.cells[s];
+                    match &mut collectors[i] {
+                        Collector::Mean(m) => match c {
+                            Cell::Int(v) => m.push(v as f64),
+                            Cell::Float(v, ..) => m.push(v),
+                            _ => {}
+                        },
+                        Collector::Median(q) => match c {
+                            Cell::Int(v) => q.push(v as f64),
+                            Cell::Float(v, ..) => q.push(v),
+                            _ => {}
+                        },
+                        Collector::Mode(h) => {
+                            if c != Cell::Null {
+                                key.clear();
+                                encode_key(&row, c, &mut key);
+                                h.push(&key);
+                            }
                         }
                     }
                 }
             }
-        }
+            std::mem::swap(&mut row.rec, rec);
+            Ok(())
+        })?;
     }
     let types: Vec<Ty> = {
         // the column types at this op: recompute from the ops before it
@@ -1328,7 +1331,7 @@ fn fill_json(f: &Fill) -> Value {
 }
 
 /// The final pass: applies every op and writes the output and the rejects.
-pub(crate) fn write_pass<R: Read, W: Write, J: Write>(
+pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
     plan: &mut Plan,
     rdr: &mut RecordReader<R>,
     output: W,
@@ -1365,71 +1368,74 @@ pub(crate) fn write_pass<R: Read, W: Write, J: Write>(
     let nops = plan.ops.len();
     let mut row = Row::default();
     let mut exec = Exec::new(plan);
-    loop {
-        let next = rdr.next(&mut row.rec).map_err(io_err)?;
-        match next {
-            Next::End => break,
-            Next::Malformed(m) => {
-                rows_in += 1;
-                rejected += 1;
-                *malformed.entry(m.kind.as_str()).or_default() += 1;
-                let record = if m.kind == crate::input::MalformedKind::RecordTooLarge {
-                    String::new()
+    rdr.for_each(|rec, next| -> Result<(), CleanseError> {
+        std::mem::swap(&mut row.rec, rec);
+        let r = (|| -> Result<(), CleanseError> {
+            match next {
+                Next::End => return Ok(()),
+                Next::Malformed(m) => {
+                    rows_in += 1;
+                    rejected += 1;
+                    *malformed.entry(m.kind.as_str()).or_default() += 1;
+                    let record = if m.kind == crate::input::MalformedKind::RecordTooLarge {
+                        String::new()
+                    } else {
+                        row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT)
+                    };
+                    write_reject(
+                        &mut rej,
+                        &Reject {
+                            line: row.rec.line,
+                            reason: m.kind.as_str(),
+                            detail: &m.detail,
+                            rule: None,
+                            record: &record,
+                        },
+                    );
+                    rej.maybe_flush().map_err(io_err)?;
+                    return Ok(());
+                }
+                Next::Record => {}
+            }
+            rows_in += 1;
+            if let Some(from) = row.rec.ragged_from {
+                if from > ncols {
+                    truncated += 1;
                 } else {
-                    row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT)
-                };
-                write_reject(
-                    &mut rej,
-                    &Reject {
-                        line: row.rec.line,
-                        reason: m.kind.as_str(),
-                        detail: &m.detail,
-                        rule: None,
-                        record: &record,
-                    },
-                );
-                rej.maybe_flush().map_err(io_err)?;
-                continue;
+                    padded += 1;
+                }
             }
-            Next::Record => {}
-        }
-        rows_in += 1;
-        if let Some(from) = row.rec.ragged_from {
-            if from > ncols {
-                truncated += 1;
-            } else {
-                padded += 1;
+            row.load();
+            match exec.apply(&mut row, nops) {
+                Ok(()) => {
+                    rows_out += 1;
+                    write_row(exec.plan, &row, &mut out, &json_keys);
+                    out.maybe_flush().map_err(io_err)?;
+                }
+                Err(d) => {
+                    rejected += 1;
+                    let reason = exec.drop_reason(&row, d);
+                    let rule = exec.plan.op_rule[d.op];
+                    let (name, ptr) = &exec.plan.rule_meta[rule];
+                    let record = row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT);
+                    write_reject(
+                        &mut rej,
+                        &Reject {
+                            line: row.rec.line,
+                            reason: name,
+                            detail: &reason,
+                            rule: Some(ptr),
+                            record: &record,
+                        },
+                    );
+                    rej.maybe_flush().map_err(io_err)?;
+                }
             }
-        }
-        row.load();
-        match exec.apply(&mut row, nops) {
-            Ok(()) => {
-                rows_out += 1;
-                write_row(exec.plan, &row, &mut out, &json_keys);
-                out.maybe_flush().map_err(io_err)?;
-            }
-            Err(d) => {
-                rejected += 1;
-                let reason = exec.drop_reason(&row, d);
-                let rule = exec.plan.op_rule[d.op];
-                let (name, ptr) = &exec.plan.rule_meta[rule];
-                let n = row.rec.spans.len();
-                row.rec.spans.truncate(n);
-                let record = row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT);
-                write_reject(
-                    &mut rej,
-                    &Reject {
-                        line: row.rec.line,
-                        reason: name,
-                        detail: &reason,
-                        rule: Some(ptr),
-                        record: &record,
-                    },
-                );
-                rej.maybe_flush().map_err(io_err)?;
-            }
-        }
-    }
+            Ok(())
+        })();
+        std::mem::swap(&mut row.rec, rec);
+        r
+    })?;
     let counts = exec.counts.clone();
     let dedupe_bytes: usize = exec.dedupe.iter().map(|d| d.heap_bytes()).sum();
     drop(exec);

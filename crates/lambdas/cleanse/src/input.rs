@@ -843,6 +843,68 @@ impl<R: Read> RecordReader<R> {
     }
 }
 
+/// Records per batch handed from the reading thread to the processing thread.
+const BATCH: usize = 512;
+
+impl<R: Read + Send> RecordReader<R> {
+    /// Calls `f` on every record (and malformed record) in order until the end, `f` failing, or a
+    /// read error. Reading and CSV/JSON parsing run on a second thread and hand records over in
+    /// batches of 512, recycled (a two-stage pipeline: the caller's work overlaps the parsing).
+    /// `f` may swap the record's contents with its own (the batch recycles whatever it gets back).
+    pub fn for_each<E: From<io::Error>>(
+        &mut self,
+        mut f: impl FnMut(&mut Record, &Next) -> Result<(), E>,
+    ) -> Result<(), E> {
+        use std::sync::mpsc::{channel, sync_channel};
+        type Batch = Vec<(Record, Next)>;
+        let (tx, rx) = sync_channel::<io::Result<Batch>>(4);
+        let (back_tx, back_rx) = channel::<Batch>();
+        std::thread::scope(|scope| {
+            let rdr = &mut *self;
+            scope.spawn(move || loop {
+                let mut batch = back_rx.try_recv().unwrap_or_default();
+                let mut n = 0;
+                let mut end = false;
+                while n < BATCH {
+                    if n == batch.len() {
+                        batch.push((Record::default(), Next::End));
+                    }
+                    let slot = &mut batch[n];
+                    match rdr.next(&mut slot.0) {
+                        Ok(next) => {
+                            end = next == Next::End;
+                            slot.1 = next;
+                            n += 1;
+                            if end {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                batch.truncate(n);
+                if tx.send(Ok(batch)).is_err() || end {
+                    return;
+                }
+            });
+            for batch in rx {
+                let mut batch = batch?;
+                for (rec, next) in batch.iter_mut() {
+                    if *next == Next::End {
+                        return Ok(());
+                    }
+                    f(rec, next)?;
+                }
+                let _ = back_tx.send(batch);
+            }
+            Ok(())
+        })
+    }
+}
+
 fn memchr_count(needle: u8, hay: &[u8]) -> u64 {
     hay.iter().filter(|&&b| b == needle).count() as u64
 }

@@ -108,6 +108,12 @@ impl fmt::Display for CleanseError {
 
 impl std::error::Error for CleanseError {}
 
+impl From<io::Error> for CleanseError {
+    fn from(e: io::Error) -> Self {
+        CleanseError::Io(e)
+    }
+}
+
 impl From<conf::ConfError> for CleanseError {
     fn from(e: conf::ConfError) -> Self {
         CleanseError::InvalidConfig(e)
@@ -186,7 +192,7 @@ pub struct Report {
 ///
 /// On error, whatever was written to `output`/`rejects` must be discarded (the Lambda handler
 /// writes both atomically, so they are either complete or absent).
-pub fn run<R: Read, W: Write, J: Write>(
+pub fn run<R: Read + Send, W: Write, J: Write>(
     cfg: &Config,
     input: R,
     output: W,
@@ -212,7 +218,7 @@ pub fn run_passes<R, F, W, J>(
     rejects: J,
 ) -> Result<Report, CleanseError>
 where
-    R: Read,
+    R: Read + Send,
     F: FnMut() -> io::Result<R>,
     W: Write,
     J: Write,

@@ -454,3 +454,59 @@ fn every_row_rejected_is_no_rows_with_the_report() {
         other => panic!("{other:?}"),
     }
 }
+
+struct FailingReader {
+    data: Vec<u8>,
+    pos: usize,
+}
+
+impl std::io::Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos >= self.data.len() {
+            return Err(std::io::Error::other("connection reset"));
+        }
+        let n = buf.len().min(self.data.len() - self.pos).min(4096);
+        buf[..n].copy_from_slice(&self.data[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+struct FailingWriter(usize);
+
+impl std::io::Write for FailingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0 < buf.len() {
+            return Err(std::io::Error::other("disk full"));
+        }
+        self.0 -= buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn read_and_write_failures_mid_stream_are_io_errors() {
+    let mut data = b"a,b\n".to_vec();
+    for i in 0..200_000 {
+        data.extend_from_slice(format!("{i},x\n").as_bytes());
+    }
+    let cfg = Config::from_value(&json!({})).unwrap();
+    let e = cleanse::run(
+        &cfg,
+        FailingReader {
+            data: data.clone(),
+            pos: 0,
+        },
+        Vec::new(),
+        Vec::new(),
+    )
+    .unwrap_err();
+    assert_eq!(e.name(), "Cleanse.IOError");
+    assert!(e.to_string().contains("connection reset"), "{e}");
+    let e = cleanse::run(&cfg, &data[..], FailingWriter(100_000), Vec::new()).unwrap_err();
+    assert_eq!(e.name(), "Cleanse.IOError");
+    assert!(e.to_string().contains("disk full"), "{e}");
+}

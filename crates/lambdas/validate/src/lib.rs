@@ -115,6 +115,12 @@ impl fmt::Display for ValidateError {
 
 impl std::error::Error for ValidateError {}
 
+impl From<io::Error> for ValidateError {
+    fn from(e: io::Error) -> Self {
+        ValidateError::Io(e)
+    }
+}
+
 impl From<ConfError> for ValidateError {
     fn from(e: ConfError) -> Self {
         ValidateError::InvalidConfig(e)
@@ -195,7 +201,7 @@ fn bounds_json(min: Option<f64>, max: Option<f64>) -> Value {
 }
 
 /// Validates and profiles `input` in one pass.
-pub fn run<R: Read>(suite: &Suite, input: R) -> Result<Outcome, ValidateError> {
+pub fn run<R: Read + Send>(suite: &Suite, input: R) -> Result<Outcome, ValidateError> {
     let from_input = |e: cleanse::input::InputError| match e {
         cleanse::input::InputError::Io(e) => ValidateError::Io(e),
         other => ValidateError::InvalidInput(other.to_string()),
@@ -305,77 +311,79 @@ pub fn run<R: Read>(suite: &Suite, input: R) -> Result<Outcome, ValidateError> {
     }
 
     let markers: Vec<&[u8]> = suite.null_markers.iter().map(|m| m.as_bytes()).collect();
-    let mut rec = Record::default();
     let mut rows = 0u64;
     let mut malformed: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut key = Vec::new();
-    loop {
-        match rdr.next(&mut rec).map_err(ValidateError::Io)? {
-            Next::End => break,
-            Next::Malformed(m) => {
-                *malformed.entry(m.kind.as_str()).or_default() += 1;
-                continue;
-            }
-            Next::Record => {}
-        }
-        rows += 1;
-        for (i, col) in cols.iter_mut().enumerate() {
-            let (s, e, kind) = rec.spans[i];
-            let v = &rec.buf[s as usize..e as usize];
-            let null =
-                kind == FieldKind::Null || markers.iter().any(|m| m.len() == v.len() && *m == v);
-            let checks = &mut row_checks[i];
-            if null {
-                col.push_null();
-                for c in checks.iter_mut() {
-                    if matches!(c.kind, RowKind::NotNull) {
-                        c.evaluated += 1;
-                        c.unexpected += 1;
-                        sample(&mut c.samples, rec.line, b"");
-                    }
+    rdr.for_each(
+        |rec: &mut Record, next: &Next| -> Result<(), ValidateError> {
+            match next {
+                Next::End => return Ok(()),
+                Next::Malformed(m) => {
+                    *malformed.entry(m.kind.as_str()).or_default() += 1;
+                    return Ok(());
                 }
-                continue;
+                Next::Record => {}
             }
-            let x = col.push(v);
-            for c in checks.iter_mut() {
-                c.evaluated += 1;
-                let ok = match &c.kind {
-                    RowKind::NotNull => true,
-                    RowKind::Type(t) => type_ok(*t, v),
-                    RowKind::Between(min, max) => x
-                        .or_else(|| parse_float(v))
-                        .is_some_and(|x| within(x, *min, *max)),
-                    RowKind::InSet(set) => set.contains(v),
-                    RowKind::Regex(re) => re.is_match(v),
-                };
-                if !ok {
-                    c.unexpected += 1;
-                    sample(&mut c.samples, rec.line, v);
-                }
-            }
-        }
-        for u in uniques.iter_mut() {
-            key.clear();
-            for &s in &u.slots {
-                let (a, b, kind) = rec.spans[s];
-                let v = &rec.buf[a as usize..b as usize];
+            rows += 1;
+            for (i, col) in cols.iter_mut().enumerate() {
+                let (s, e, kind) = rec.spans[i];
+                let v = &rec.buf[s as usize..e as usize];
                 let null = kind == FieldKind::Null
                     || markers.iter().any(|m| m.len() == v.len() && *m == v);
+                let checks = &mut row_checks[i];
                 if null {
-                    key.push(0);
-                } else {
-                    key.push(1);
-                    key.extend_from_slice(&(v.len() as u32).to_le_bytes());
-                    key.extend_from_slice(v);
+                    col.push_null();
+                    for c in checks.iter_mut() {
+                        if matches!(c.kind, RowKind::NotNull) {
+                            c.evaluated += 1;
+                            c.unexpected += 1;
+                            sample(&mut c.samples, rec.line, b"");
+                        }
+                    }
+                    continue;
+                }
+                let x = col.push(v);
+                for c in checks.iter_mut() {
+                    c.evaluated += 1;
+                    let ok = match &c.kind {
+                        RowKind::NotNull => true,
+                        RowKind::Type(t) => type_ok(*t, v),
+                        RowKind::Between(min, max) => x
+                            .or_else(|| parse_float(v))
+                            .is_some_and(|x| within(x, *min, *max)),
+                        RowKind::InSet(set) => set.contains(v),
+                        RowKind::Regex(re) => re.is_match(v),
+                    };
+                    if !ok {
+                        c.unexpected += 1;
+                        sample(&mut c.samples, rec.line, v);
+                    }
                 }
             }
-            if !u.set.insert_bytes(&key) {
-                u.duplicates += 1;
-                let (a, b, _) = rec.spans[u.slots[0]];
-                sample(&mut u.samples, rec.line, &rec.buf[a as usize..b as usize]);
+            for u in uniques.iter_mut() {
+                key.clear();
+                for &s in &u.slots {
+                    let (a, b, kind) = rec.spans[s];
+                    let v = &rec.buf[a as usize..b as usize];
+                    let null = kind == FieldKind::Null
+                        || markers.iter().any(|m| m.len() == v.len() && *m == v);
+                    if null {
+                        key.push(0);
+                    } else {
+                        key.push(1);
+                        key.extend_from_slice(&(v.len() as u32).to_le_bytes());
+                        key.extend_from_slice(v);
+                    }
+                }
+                if !u.set.insert_bytes(&key) {
+                    u.duplicates += 1;
+                    let (a, b, _) = rec.spans[u.slots[0]];
+                    sample(&mut u.samples, rec.line, &rec.buf[a as usize..b as usize]);
+                }
             }
-        }
-    }
+            Ok(())
+        },
+    )?;
     for c in cols.iter_mut() {
         c.decide();
     }
