@@ -230,3 +230,76 @@ fn localstack_pass_chains() {
 /// recorded the placeholder "RandomNumberGenerated" as its output (localstack masked the seeded
 /// random number) without tagging the case `snapshot_placeholders`.
 const ALLOWED_FAILURES: usize = 1;
+
+/// The TestState cases of Pass states: the data after each stage (`afterInputPath`,
+/// `afterParameters`, `afterResultSelector`, `afterResultPath`) and the output, as AWS's
+/// TestState API returned them.
+#[test]
+fn localstack_test_state_pass_stages() {
+    let dir = conformance_dir().join("localstack").join("test_state");
+    let mut tally = Tally::new();
+    for file in json_files(&dir) {
+        let case = read_json(&file);
+        let state = &case["state_definition"];
+        if state["Type"] != "Pass" {
+            continue;
+        }
+        let input = &case["input"];
+        let env = Env::new(input);
+        let after_input =
+            dataflow::apply_input_path(&nullable(state.get("InputPath")), &env).unwrap();
+        let after_parameters = match state.get("Parameters") {
+            Some(t) => dataflow::evaluate_payload(t, &env.with_input(&after_input)).unwrap(),
+            None => after_input.clone(),
+        };
+        let result = state
+            .get("Result")
+            .cloned()
+            .unwrap_or(after_parameters.clone());
+        let after_result_path =
+            dataflow::apply_result_path(input, result.clone(), &nullable(state.get("ResultPath")))
+                .unwrap();
+        let output = dataflow::apply_output_path(
+            &nullable(state.get("OutputPath")),
+            &env.with_input(&after_result_path),
+        )
+        .unwrap();
+        let expected = &case["expected"];
+        let inspection = &expected["inspectionData"];
+        let stages = [
+            ("afterInputPath", &after_input),
+            ("afterParameters", &after_parameters),
+            ("afterResultSelector", &result),
+            ("afterResultPath", &after_result_path),
+        ];
+        let name = file
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or("?")
+            .to_string();
+        for (stage, got) in stages {
+            if let Some(want) = inspection.get(stage) {
+                if json_eq(got, want) {
+                    tally.record(stage, true);
+                } else {
+                    tally.fail(stage, format!("{name}: {stage} {got} != {want}"));
+                }
+            }
+        }
+        if json_eq(&output, &expected["output"]) {
+            tally.record("output", true);
+        } else {
+            tally.fail("output", format!("{name}: output {output}"));
+        }
+    }
+    tally.report("localstack test_state: Pass state stages");
+    for f in tally.failures() {
+        println!("  FAIL {f}");
+    }
+    let (passed, total) = tally.totals();
+    assert!(
+        total >= 20,
+        "expected at least 20 stage checks, found {total}"
+    );
+    assert_eq!(passed, total);
+}
