@@ -5,7 +5,8 @@
 // Usage: node tools/asl-validator-bench.js CASES.json [MIN_SECONDS_PER_CASE]
 // CASES.json: [{"name": "...", "definition": {...}}, ...]
 // Prints one JSON document: {"version": "4.0.0", "results": [{"name", "valid", "runs",
-// "seconds_per_run", "errors": [first 3 messages]}]}.
+// "seconds_per_run" (wall), "cpu_seconds_per_run" (process CPU time, user + system: robust when
+// the machine is loaded), "errors": [first 3 messages]}]}.
 "use strict";
 
 const fs = require("fs");
@@ -32,11 +33,15 @@ for (const c of cases) {
   const first = validator(fresh(c.definition));
   let runs = 0;
   let elapsed = 0n;
+  let cpu = 0;
   do {
     const copy = fresh(c.definition);
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     validator(copy);
     elapsed += process.hrtime.bigint() - t0;
+    const dc = process.cpuUsage(c0);
+    cpu += dc.user + dc.system;
     runs += 1;
   } while (Number(elapsed) / 1e9 < minSeconds && runs < 1000);
   results.push({
@@ -44,6 +49,7 @@ for (const c of cases) {
     valid: first.isValid,
     runs,
     seconds_per_run: Number(elapsed) / 1e9 / runs,
+    cpu_seconds_per_run: cpu / 1e6 / runs,
     errors: (first.errors || []).slice(0, 3).map((e) => e.message || JSON.stringify(e)),
   });
 }

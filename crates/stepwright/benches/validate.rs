@@ -27,9 +27,7 @@ fn workspace_root() -> PathBuf {
 }
 
 fn conformance() -> PathBuf {
-    std::env::var_os("STEPWRIGHT_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("../shared/conformance"))
+    testkit::conformance_dir()
 }
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -102,15 +100,29 @@ fn check(case: &Case, opts: &Options) -> bool {
     }
 }
 
-/// Mean seconds per validation, over at least `min` of runs.
-fn time_ours(case: &Case, opts: &Options, min: Duration) -> f64 {
+/// CPU time of this thread in seconds (Linux schedstat; nanosecond resolution). CPU time does
+/// not count the time other processes hold the cores, so it stays meaningful on a loaded box.
+fn thread_cpu() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
+/// Mean (wall, CPU) seconds per validation, over at least `min` of wall time and 3 runs.
+fn time_ours(case: &Case, opts: &Options, min: Duration) -> (f64, f64) {
     let mut runs = 0u32;
+    let cpu0 = thread_cpu();
     let start = Instant::now();
     while start.elapsed() < min || runs < 3 {
         std::hint::black_box(check(case, opts));
         runs += 1;
     }
-    start.elapsed().as_secs_f64() / f64::from(runs)
+    let wall = start.elapsed().as_secs_f64() / f64::from(runs);
+    let cpu = match (cpu0, thread_cpu()) {
+        (Some(a), Some(b)) => (b - a) / f64::from(runs),
+        _ => wall,
+    };
+    (wall, cpu)
 }
 
 fn main() {
@@ -155,8 +167,6 @@ fn main() {
 
     // ---- the comparison with asl-validator, in the same run ------------------------------------
     let min = Duration::from_millis(if quick { 20 } else { 100 });
-    let ours_corpus: f64 =
-        corpus.iter().map(|c| time_ours(c, &opts, min)).sum::<f64>() / corpus.len() as f64;
     let chain_cases: Vec<Case> = chains
         .iter()
         .map(|(n, t)| Case {
@@ -165,20 +175,37 @@ fn main() {
             single_state: false,
         })
         .collect();
-    let ours_chain: Vec<f64> = chain_cases
+    let ours_chain: Vec<(f64, f64)> = chain_cases
         .iter()
         .map(|c| time_ours(c, &opts, min * 5))
         .collect();
+    let all: Vec<(f64, f64)> = corpus.iter().map(|c| time_ours(c, &opts, min)).collect();
+    let mean = |v: &[(f64, f64)]| {
+        let n = v.len().max(1) as f64;
+        (
+            v.iter().map(|x| x.0).sum::<f64>() / n,
+            v.iter().map(|x| x.1).sum::<f64>() / n,
+        )
+    };
+    let (w, cpu) = mean(&all);
     println!(
-        "\nstepwright: {:.1} µs per corpus definition (mean of per-definition means)",
-        ours_corpus * 1e6
+        "\nstepwright: {:.1} µs wall, {:.1} µs CPU per corpus definition ({} definitions)",
+        w * 1e6,
+        cpu * 1e6,
+        all.len()
     );
-    for (c, t) in chain_cases.iter().zip(&ours_chain) {
-        println!("stepwright: {:.3} ms for {}", t * 1e3, c.name);
+    for (c, (w, cpu)) in chain_cases.iter().zip(&ours_chain) {
+        println!(
+            "stepwright: {:.2} ms wall, {:.2} ms CPU for {}",
+            w * 1e3,
+            cpu * 1e3,
+            c.name
+        );
     }
     println!(
-        "stepwright: 10x the states costs {:.2}x the time",
-        ours_chain[1] / ours_chain[0]
+        "stepwright: 10x the states costs {:.2}x the CPU time ({:.2}x wall)",
+        ours_chain[1].1 / ours_chain[0].1,
+        ours_chain[1].0 / ours_chain[0].0
     );
 
     let tools = workspace_root().join("tools");
@@ -189,15 +216,20 @@ fn main() {
         return;
     }
     // asl-validator takes whole machines only: the test_state cases are ours alone.
-    let machines: Vec<&Case> = corpus
+    let machines: Vec<(usize, &Case)> = corpus
         .iter()
-        .chain(chain_cases.iter())
-        .filter(|c| !c.single_state)
+        .enumerate()
+        .filter(|(_, c)| !c.single_state)
         .collect();
-    let payload: Vec<Value> = machines
+    let mut payload: Vec<Value> = machines
         .iter()
-        .map(|c| json!({"name": c.name, "definition": serde_json::from_str::<Value>(&c.text).unwrap()}))
+        .map(|(_, c)| json!({"name": c.name, "definition": serde_json::from_str::<Value>(&c.text).unwrap()}))
         .collect();
+    for c in &chain_cases {
+        payload.push(
+            json!({"name": c.name, "definition": serde_json::from_str::<Value>(&c.text).unwrap()}),
+        );
+    }
     let cases_file = std::env::temp_dir().join(format!(
         "stepwright-bench-cases-{}.json",
         std::process::id()
@@ -226,24 +258,15 @@ fn main() {
     };
     let doc: Value = serde_json::from_slice(&out.stdout).expect("the node script prints JSON");
     let results = doc["results"].as_array().unwrap();
-    let secs = |name: &str| {
-        results
-            .iter()
-            .find(|r| r["name"] == name)
-            .and_then(|r| r["seconds_per_run"].as_f64())
-            .unwrap_or(f64::NAN)
+    let theirs = |name: &str| {
+        let r = results.iter().find(|r| r["name"] == name);
+        let f = |k: &str| r.and_then(|r| r[k].as_f64()).unwrap_or(f64::NAN);
+        (f("seconds_per_run"), f("cpu_seconds_per_run"))
     };
-    let corpus_machines: Vec<&&Case> = machines
-        .iter()
-        .filter(|c| !c.name.starts_with("chain-"))
-        .collect();
-    let theirs_corpus: f64 =
-        corpus_machines.iter().map(|c| secs(&c.name)).sum::<f64>() / corpus_machines.len() as f64;
-    let ours_machines: f64 = corpus_machines
-        .iter()
-        .map(|c| time_ours(c, &opts, min))
-        .sum::<f64>()
-        / corpus_machines.len() as f64;
+    let ours_m: Vec<(f64, f64)> = machines.iter().map(|(i, _)| all[*i]).collect();
+    let theirs_m: Vec<(f64, f64)> = machines.iter().map(|(_, c)| theirs(&c.name)).collect();
+    let (ow, oc) = mean(&ours_m);
+    let (tw, tc) = mean(&theirs_m);
     let false_rejections: Vec<String> = results
         .iter()
         .filter(|r| r["valid"] == false && !r["name"].as_str().unwrap_or("").starts_with("chain-"))
@@ -260,26 +283,21 @@ fn main() {
         doc["version"].as_str().unwrap_or("?")
     );
     println!(
-        "corpus ({} machines): stepwright {:.1} µs, asl-validator {:.1} ms per definition: {:.0}x faster",
-        corpus_machines.len(),
-        ours_machines * 1e6,
-        theirs_corpus * 1e3,
-        theirs_corpus / ours_machines
+        "corpus ({} machines), per definition: stepwright {:.1} µs CPU ({:.1} µs wall), asl-validator {:.2} ms CPU ({:.2} ms wall): {:.0}x less CPU ({:.0}x wall)",
+        machines.len(), oc * 1e6, ow * 1e6, tc * 1e3, tw * 1e3, tc / oc, tw / ow
     );
-    for (c, ours) in chain_cases.iter().zip(&ours_chain) {
-        let theirs = secs(&c.name);
+    for (c, (w, cpu)) in chain_cases.iter().zip(&ours_chain) {
+        let (tw, tc) = theirs(&c.name);
         println!(
-            "{}: stepwright {:.2} ms, asl-validator {:.0} ms: {:.0}x faster",
-            c.name,
-            ours * 1e3,
-            theirs * 1e3,
-            theirs / ours
+            "{}: stepwright {:.2} ms CPU ({:.2} ms wall), asl-validator {:.0} ms CPU ({:.0} ms wall): {:.0}x less CPU ({:.0}x wall)",
+            c.name, cpu * 1e3, w * 1e3, tc * 1e3, tw * 1e3, tc / cpu, tw / w
         );
     }
+    let (t1, t10) = (theirs("chain-1000"), theirs("chain-10000"));
     println!(
-        "scaling 1,000 -> 10,000 states: stepwright {:.2}x, asl-validator {:.2}x",
-        ours_chain[1] / ours_chain[0],
-        secs("chain-10000") / secs("chain-1000")
+        "scaling 1,000 -> 10,000 states (CPU): stepwright {:.2}x, asl-validator {:.2}x",
+        ours_chain[1].1 / ours_chain[0].1,
+        t10.1 / t1.1
     );
     println!(
         "AWS-accepted corpus definitions rejected: stepwright {}, asl-validator {}",

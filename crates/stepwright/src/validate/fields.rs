@@ -1178,7 +1178,7 @@ fn assign(s: &mut S<'_>, a: Option<&Object>, ptr: String) {
             continue;
         }
         if let Some(problem) = variable_name_problem(name) {
-            s.err(Code::InvalidVariableName, kp, format!("\"{name}\" is not a valid variable name: {problem}"), "variable names start with a letter or _ and continue with letters, digits and _ (at most 80 characters)");
+            s.err(Code::InvalidVariableName, kp, format!("\"{name}\" is not a valid variable name: {problem}"), "variable names start with a letter or _ and continue with letters, digits, _ or - (at most 80 characters); $states is reserved");
         }
     }
 }
@@ -1196,7 +1196,7 @@ pub(crate) fn variable_name_problem(name: &str) -> Option<&'static str> {
         return Some("it must start with a letter or _");
     }
     if chars.any(|c| !(c.is_alphanumeric() || c == '_' || c == '-')) {
-        return Some("it may only hold letters, digits and _");
+        return Some("it may only hold letters, digits, _ and -");
     }
     None
 }
