@@ -100,7 +100,7 @@ impl Moto {
             .spawn()
             .map_err(|e| format!("cannot start moto_server: {e}"))?;
         let mut m = Moto { child };
-        for _ in 0..100 {
+        for _ in 0..600 {
             if TcpStream::connect("127.0.0.1:5000").is_ok() {
                 m.configure()?;
                 return Ok(m);
@@ -124,7 +124,7 @@ impl Moto {
         BufReader::new(s)
             .read_line(&mut line)
             .map_err(|e| e.to_string())?;
-        if line.contains(" 200") {
+        if line.contains(" 20") {
             Ok(())
         } else {
             Err(format!("moto config answered: {line}"))
@@ -144,26 +144,51 @@ impl Drop for Moto {
 }
 
 /// Runs `sfn_bench.py KIND N REPS` against a fresh moto server; one JSON object per rep.
+/// A run that exceeds `STEPWRIGHT_BENCH_MOTO_TIMEOUT` seconds (default 1200) is stopped and
+/// reported as a lower bound on its time.
 fn run_moto(peer: &Path, kind: &str, n: usize, reps: usize) -> Result<Vec<Value>, String> {
     let _moto = Moto::start()?;
-    let out = Command::new(tool("python", "python3"))
+    let limit: u64 = std::env::var("STEPWRIGHT_BENCH_MOTO_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1200);
+    let started = Instant::now();
+    let mut child = Command::new(tool("python", "python3"))
         .arg(peer.join("sfn_bench.py"))
         .args([kind, &n.to_string(), &reps.to_string()])
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
         .map_err(|e| format!("cannot run sfn_bench.py: {e}"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let rows: Vec<Value> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let reader = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| serde_json::from_str::<Value>(&l).ok())
+            .collect::<Vec<_>>()
+    });
+    loop {
+        if child.try_wait().map_err(|e| e.to_string())?.is_some() {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(limit) {
+            let _ = child.kill();
+            let _ = child.wait();
+            let rows = reader.join().unwrap_or_default();
+            if rows.is_empty() {
+                return Err(format!(
+                    "timed out: {kind} n={n} did not finish in {limit} s (< {:.1} transitions/s)",
+                    (if kind == "map" { 3 * n + 1 } else { 2 * n + 1 }) as f64 / limit as f64
+                ));
+            }
+            return Ok(rows);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let rows = reader.join().unwrap_or_default();
     if rows.is_empty() {
-        return Err(format!(
-            "sfn_bench.py {kind} {n} produced no result: {}",
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
-        ));
+        return Err(format!("sfn_bench.py {kind} {n} produced no result"));
     }
     Ok(rows)
 }
