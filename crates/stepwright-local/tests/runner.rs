@@ -467,3 +467,55 @@ fn definition_errors_are_setup_errors_with_a_pointer() {
     .unwrap_err();
     assert!(e.message.contains("Bogus"), "{e}");
 }
+
+#[test]
+fn lambda_tasks_go_to_the_invoke_api_endpoint() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut first = String::new();
+        reader.read_line(&mut first).unwrap();
+        let mut len = 0usize;
+        loop {
+            let mut l = String::new();
+            reader.read_line(&mut l).unwrap();
+            if l.trim().is_empty() {
+                break;
+            }
+            if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).unwrap();
+        let req: Value = serde_json::from_slice(&body).unwrap();
+        let resp = json!({"path": first.split_whitespace().nth(1).unwrap(), "doubled": req["x"].as_i64().unwrap() * 2}).to_string();
+        write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{resp}",
+            resp.len()
+        )
+        .unwrap();
+    });
+    let e = runner(json!({
+        "StartAt": "Call",
+        "States": {"Call": task("arn:aws:states:::lambda:invoke", json!({
+            "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:doubler", "Payload.$": "$"},
+            "ResultSelector": {"out.$": "$.Payload", "status.$": "$.StatusCode"},
+            "End": true}))}
+    }))
+    .lambda_endpoint(&format!("http://127.0.0.1:{port}"))
+    .unwrap()
+    .run(json!({"x": 21}));
+    server.join().unwrap();
+    assert_eq!(e.status, Status::Succeeded, "{:?}", e.cause);
+    assert_eq!(
+        e.output,
+        Some(
+            json!({"out": {"path": "/2015-03-31/functions/doubler/invocations", "doubled": 42}, "status": 200})
+        )
+    );
+}
