@@ -1,5 +1,6 @@
 //! `stepwright policy FILE [--partition P] [--region R] [--account A] [--state-machine-name N]
-//! [-o OUT]`: prints the least-privilege IAM policy the state machine's role needs.
+//! [--keep-substitutions | --cloudformation] [-o OUT]`: prints the least-privilege IAM policy the
+//! state machine's role needs.
 //!
 //! Exit codes (stable; as `validate`): 0 printed (warnings such as the 10,240-byte inline policy
 //! limit go to standard error), 1 the definition is invalid (the same verdict and diagnostics as
@@ -17,7 +18,10 @@ use stepwright::StateMachine;
 #[command(after_help = "Examples:\n  \
     stepwright policy statemachines/training.asl.json\n  \
     stepwright policy training.asl.json --region us-east-1 --account 123456789012 -o policy.json\n  \
-    cat training.asl.json | stepwright policy -")]
+    cat training.asl.json | stepwright policy -\n  \
+    stepwright policy statemachines/training.asl.json --cloudformation   # for Fn::Sub in a template\n\n\
+`${Name}` substitution tokens (SAM DefinitionSubstitutions) are dynamic (`*`) unless \
+--keep-substitutions or --cloudformation keeps them in the resources.")]
 pub struct Args {
     /// The state machine definition (Amazon States Language JSON); `-` reads standard input.
     pub file: PathBuf,
@@ -25,11 +29,19 @@ pub struct Args {
     #[arg(long, default_value = "aws", value_parser = ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b"])]
     pub partition: String,
     /// The region in the ARNs (default `*`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "cloudformation")]
     pub region: Option<String>,
     /// The account id in the ARNs (default `*`).
-    #[arg(long, value_parser = parse_account)]
+    #[arg(long, value_parser = parse_account, conflicts_with = "cloudformation")]
     pub account: Option<String>,
+    /// Keep `${Name}` substitution tokens in the resources (`${CleanseFunctionArn}`,
+    /// `endpoint/${EndpointName}`) instead of `*`, for a template that scopes them with `Fn::Sub`.
+    #[arg(long)]
+    pub keep_substitutions: bool,
+    /// A policy for a CloudFormation template: `--keep-substitutions`, and the partition, region
+    /// and account as `${AWS::Partition}`, `${AWS::Region}`, `${AWS::AccountId}`.
+    #[arg(long, conflicts_with = "partition")]
+    pub cloudformation: bool,
     /// The state machine's own name, for Distributed Map child executions (default `*`).
     #[arg(long)]
     pub state_machine_name: Option<String>,
@@ -92,11 +104,19 @@ pub fn run(args: Args) -> i32 {
             return 1;
         }
     };
-    let options = PolicyOptions {
-        partition: args.partition,
-        region: args.region,
-        account: args.account,
-        state_machine_name: args.state_machine_name,
+    let options = if args.cloudformation {
+        PolicyOptions {
+            state_machine_name: args.state_machine_name,
+            ..PolicyOptions::cloudformation()
+        }
+    } else {
+        PolicyOptions {
+            partition: args.partition,
+            region: args.region,
+            account: args.account,
+            state_machine_name: args.state_machine_name,
+            keep_substitutions: args.keep_substitutions,
+        }
     };
     let policy = policy_with(&machine, &options);
     for d in &policy.diagnostics {

@@ -143,3 +143,56 @@ fn usage_and_io_errors_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+const TOKENS: &str = r#"{"StartAt":"Clean","States":{"Clean":{"Type":"Task",
+  "Resource":"arn:aws:states:::lambda:invoke",
+  "Parameters":{"FunctionName":"${CleanseFunctionArn}","Payload.$":"$"},"Next":"Find"},
+  "Find":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:sagemaker:describeEndpoint",
+  "Parameters":{"EndpointName":"${EndpointName}"},"End":true}}}"#;
+
+fn policy(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = stepwright().args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn substitution_tokens_kept_or_cloudformation() {
+    let d = tmp("tokens");
+    let f = write(&d, "tokens.json", TOKENS);
+    let f = f.to_str().unwrap();
+
+    // By default a token is dynamic.
+    let (code, out, err) = policy(&["policy", f]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(!out.contains("${"), "{out}");
+    assert!(out.contains("arn:aws:lambda:*:*:function:*"));
+
+    let (code, out, err) = policy(&["policy", f, "--keep-substitutions", "--region", "eu-west-1"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let text = v.to_string();
+    assert!(
+        text.contains(r#""${CleanseFunctionArn}","${CleanseFunctionArn}:*""#),
+        "{text}"
+    );
+    assert!(text.contains("arn:aws:sagemaker:eu-west-1:*:endpoint/${EndpointName}"));
+
+    let (code, out, err) = policy(&["policy", f, "--cloudformation"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains(
+        "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/${EndpointName}"
+    ));
+
+    // --cloudformation sets the partition, region and account itself.
+    for extra in [["--region", "us-east-1"], ["--partition", "aws-cn"]] {
+        let mut args = vec!["policy", f, "--cloudformation"];
+        args.extend(extra);
+        let (code, _, err) = policy(&args);
+        assert_eq!(code, Some(2), "{extra:?}: {err}");
+        assert!(err.contains("cannot be used with"), "{err}");
+    }
+}

@@ -717,3 +717,122 @@ fn cross_account_credentials_and_http_tasks() {
         ])
     );
 }
+
+/// A machine with `${Name}` substitution tokens where a pipeline has them (SAM
+/// `DefinitionSubstitutions`): Lambda ARNs, a topic, the SageMaker role, an endpoint name, the
+/// bucket of a Distributed Map.
+const TOKENS: &str = r#"{"StartAt":"Clean","States":{
+  "Clean":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+    "Parameters":{"FunctionName":"${CleanseFunctionArn}","Payload.$":"$"},"Next":"Gate"},
+  "Gate":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+    "Parameters":{"FunctionName":"${GateFunctionArn}","Qualifier":"live","Payload.$":"$"},"Next":"Train"},
+  "Train":{"Type":"Task","Resource":"arn:aws:states:::sagemaker:createTrainingJob.sync",
+    "Parameters":{"TrainingJobName.$":"$$.Execution.Name","RoleArn":"${SageMakerRoleArn}",
+      "AlgorithmSpecification":{"TrainingImage":"${TrainingImage}","TrainingInputMode":"File"},
+      "OutputDataConfig":{"S3OutputPath":"s3://${DataBucket}/models/"},
+      "ResourceConfig":{"InstanceCount":1,"InstanceType":"${TrainingInstanceType}","VolumeSizeInGB":10},
+      "StoppingCondition":{"MaxRuntimeInSeconds":60}},"Next":"Find"},
+  "Find":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:sagemaker:describeEndpoint",
+    "Parameters":{"EndpointName":"${EndpointName}"},"Next":"Update"},
+  "Update":{"Type":"Task","Resource":"arn:aws:states:::sagemaker:updateEndpoint",
+    "Parameters":{"EndpointName":"${EndpointName}","EndpointConfigName.$":"$.config"},"Next":"Shards"},
+  "Shards":{"Type":"Map","ItemReader":{"Resource":"arn:aws:states:::s3:listObjectsV2",
+      "Parameters":{"Bucket":"${DataBucket}","Prefix.$":"$.prefix"}},
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+      "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+    "ResultWriter":{"Resource":"arn:aws:states:::s3:putObject",
+      "Parameters":{"Bucket":"${DataBucket}","Prefix":"shards/"}},"Next":"Child"},
+  "Child":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution",
+    "Parameters":{"StateMachineArn":"${ChildStateMachineArn}","Input.$":"$"},"Next":"Notify"},
+  "Notify":{"Type":"Task","Resource":"arn:aws:states:::sns:publish",
+    "Parameters":{"TopicArn":"${AlertTopicArn}","Message":"done"},"End":true}}}"#;
+
+#[test]
+fn substitution_tokens_are_kept_when_asked() {
+    let m = StateMachine::from_json(TOKENS).unwrap();
+    let keep = PolicyOptions {
+        keep_substitutions: true,
+        ..opts()
+    };
+    let p = policy_with(&m, &keep);
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let got = p.document.to_value()["Statement"].clone();
+    let sm = |r: &str| format!("arn:aws:sagemaker:us-east-1:123456789012:{r}");
+    assert_eq!(
+        got,
+        json!([
+            allow(&["events:DescribeRule", "events:PutRule", "events:PutTargets"],
+                  &["arn:aws:events:us-east-1:123456789012:rule/StepFunctionsGetEventsForSageMakerTrainingJobsRule"]),
+            pass_role("${SageMakerRoleArn}"),
+            allow(&["lambda:InvokeFunction"],
+                  &["${CleanseFunctionArn}", "${CleanseFunctionArn}:*", "${GateFunctionArn}:live"]),
+            allow(&["s3:AbortMultipartUpload", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:PutObject"],
+                  &["arn:aws:s3:::${DataBucket}/shards/*"]),
+            allow(&["s3:ListBucket"], &["arn:aws:s3:::${DataBucket}"]),
+            allow(&["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:ListTags",
+                    "sagemaker:StopTrainingJob"], &[&sm("training-job/*")]),
+            // a token is never lowercased (it would name another token)
+            allow(&["sagemaker:DescribeEndpoint"], &[&sm("endpoint/${EndpointName}")]),
+            allow(&["sagemaker:UpdateEndpoint"], &[&sm("endpoint-config/*"), &sm("endpoint/${EndpointName}")]),
+            allow(&["sns:Publish"], &["${AlertTopicArn}"]),
+            allow(&["states:DescribeExecution", "states:StopExecution"],
+                  &["arn:aws:states:us-east-1:123456789012:execution:pipeline/*"]),
+            allow(&["states:StartExecution"],
+                  &["${ChildStateMachineArn}", "arn:aws:states:us-east-1:123456789012:stateMachine:pipeline"]),
+        ])
+    );
+}
+
+#[test]
+fn substitution_tokens_are_dynamic_by_default() {
+    let m = StateMachine::from_json(TOKENS).unwrap();
+    let doc = policy_with(&m, &opts()).document;
+    let all: Vec<&str> = doc.resources().collect();
+    assert!(all.iter().all(|r| !r.contains("${")), "{all:?}");
+    let text = doc.to_value().to_string();
+    assert!(text.contains("arn:aws:lambda:us-east-1:123456789012:function:*"));
+    assert!(text.contains("arn:aws:sns:us-east-1:123456789012:*"));
+    assert!(text.contains("arn:aws:sagemaker:us-east-1:123456789012:endpoint/*"));
+    assert!(text.contains("arn:aws:s3:::*"));
+    // A token inside a value (not only a whole value) is dynamic too.
+    let m = StateMachine::from_json(
+        r#"{"StartAt":"G","States":{"G":{"Type":"Task","Resource":"arn:aws:states:::aws-sdk:s3:getObject",
+          "Parameters":{"Bucket":"data","Key":"config/${Stage}/rules.json"},"End":true}}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        policy_with(&m, &opts()).document.statements[0].resources,
+        ["arn:aws:s3:::data/*"]
+    );
+    let keep = PolicyOptions {
+        keep_substitutions: true,
+        ..opts()
+    };
+    assert_eq!(
+        policy_with(&m, &keep).document.statements[0].resources,
+        ["arn:aws:s3:::data/config/${Stage}/rules.json"]
+    );
+}
+
+#[test]
+fn cloudformation_options_use_pseudo_parameters() {
+    let m = StateMachine::from_json(TOKENS).unwrap();
+    let p = policy_with(&m, &PolicyOptions::cloudformation());
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let all: Vec<&str> = p.document.resources().collect();
+    assert!(
+        all.contains(&"arn:${AWS::Partition}:s3:::${DataBucket}"),
+        "{all:?}"
+    );
+    assert!(all.contains(
+        &"arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:endpoint/${EndpointName}"
+    ));
+    // Everything is an ARN with the pseudo parameters or a kept token: no hard-coded partition.
+    for r in &all {
+        assert!(
+            r.starts_with("arn:${AWS::Partition}:") || r.starts_with("${"),
+            "{r}"
+        );
+    }
+    assert!(p.document.actions().all(|a| !a.contains('*')));
+}

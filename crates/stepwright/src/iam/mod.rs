@@ -13,6 +13,11 @@
 //! credentials. A Task with `Credentials` runs as another role: the machine's role gets
 //! `sts:AssumeRole` on it, and that role needs the task's permissions.
 //!
+//! A `${Name}` substitution token (SAM `DefinitionSubstitutions`) is dynamic by default: its
+//! value is known only at deployment. With [`PolicyOptions::keep_substitutions`] (or
+//! [`PolicyOptions::cloudformation`]) tokens stay in the resources, so that a template scopes
+//! them with `Fn::Sub` and the same values as the definition (infra/sam does).
+//!
 //! Statements are deduplicated and merged (same actions: resources joined; then same resources:
 //! actions joined) and sorted, so the same machine always yields the same document. A document
 //! over 10,240 bytes (the inline role policy limit; whitespace not counted) gets a warning.
@@ -50,6 +55,17 @@ pub struct PolicyOptions {
     pub account: Option<String>,
     /// The state machine's own name (Distributed Map child executions); `*` when not given.
     pub state_machine_name: Option<String>,
+    /// Keep `${Name}` substitution tokens (SAM `DefinitionSubstitutions`, CDK
+    /// `definitionSubstitutions`) in the resources instead of treating the field as dynamic
+    /// (`*`), so that a template can scope them with `Fn::Sub` and the same values. Default
+    /// `false`.
+    ///
+    /// A token that is a whole field value stands for an ARN when the field only takes ARNs
+    /// (`RoleArn`, `TopicArn`, ...) or when its name ends in `Arn` (`${CleanseFunctionArn}`);
+    /// otherwise for a name (`${EndpointName}` → `...:endpoint/${EndpointName}`). SageMaker
+    /// lowercases some ARNs: a literal name with capitals also gets its lowercase ARN, which a
+    /// token cannot, so give such tokens lowercase values.
+    pub keep_substitutions: bool,
 }
 
 impl Default for PolicyOptions {
@@ -59,6 +75,40 @@ impl Default for PolicyOptions {
             region: None,
             account: None,
             state_machine_name: None,
+            keep_substitutions: false,
+        }
+    }
+}
+
+impl PolicyOptions {
+    /// Options for a policy inside a CloudFormation template (SAM, CDK): partition, region and
+    /// account are the pseudo parameters `${AWS::Partition}`, `${AWS::Region}` and
+    /// `${AWS::AccountId}`, and substitution tokens are kept
+    /// ([`keep_substitutions`](Self::keep_substitutions)). Every resource string that contains
+    /// `${` is then meant for `Fn::Sub` with the state machine's substitutions as its variables.
+    ///
+    /// ```
+    /// use stepwright::iam::{policy_with, PolicyOptions};
+    /// use stepwright::StateMachine;
+    /// let m = StateMachine::from_json(r#"{"StartAt":"Clean","States":{"Clean":{"Type":"Task",
+    ///   "Resource":"arn:aws:states:::lambda:invoke",
+    ///   "Parameters":{"FunctionName":"${CleanseFunctionArn}","Payload.$":"$"},"Next":"Ping"},
+    ///   "Ping":{"Type":"Task","Resource":"arn:aws:states:::sns:publish",
+    ///   "Parameters":{"TopicArn":"${AlertTopicArn}","Message":"done"},"End":true}}}"#).unwrap();
+    /// let p = policy_with(&m, &PolicyOptions::cloudformation());
+    /// let resources: Vec<&str> = p.document.resources().collect();
+    /// assert_eq!(resources, ["${CleanseFunctionArn}", "${CleanseFunctionArn}:*", "${AlertTopicArn}"]);
+    /// // Without the option a token is dynamic: any function.
+    /// let p = policy_with(&m, &PolicyOptions::default());
+    /// assert_eq!(p.document.statements[0].resources, ["arn:aws:lambda:*:*:function:*"]);
+    /// ```
+    pub fn cloudformation() -> Self {
+        PolicyOptions {
+            partition: "${AWS::Partition}".into(),
+            region: Some("${AWS::Region}".into()),
+            account: Some("${AWS::AccountId}".into()),
+            state_machine_name: None,
+            keep_substitutions: true,
         }
     }
 }
@@ -258,12 +308,15 @@ enum Field<'a> {
 /// The request of a task (Parameters or Arguments).
 struct Request<'a> {
     value: Option<&'a Value>,
+    /// Substitution tokens are literals ([`PolicyOptions::keep_substitutions`]).
+    keep: bool,
 }
 
 impl<'a> Request<'a> {
-    fn of(task: &'a TaskState) -> Self {
+    fn of(task: &'a TaskState, keep: bool) -> Self {
         Request {
             value: task.parameters.as_ref().or(task.arguments.as_ref()),
+            keep,
         }
     }
 
@@ -273,14 +326,14 @@ impl<'a> Request<'a> {
     }
 
     fn get(&self, key: &str) -> Field<'a> {
-        field_in(self.value, key, self.is_dynamic())
+        field_in(self.value, key, self.is_dynamic(), self.keep)
     }
 
     fn at(&self, path: &[&str]) -> Field<'a> {
         let mut v = self.value;
         for (i, k) in path.iter().enumerate() {
             if i + 1 == path.len() {
-                return field_in(v, k, self.is_dynamic());
+                return field_in(v, k, self.is_dynamic(), self.keep);
             }
             match v.and_then(|v| v.as_object()) {
                 Some(o) => {
@@ -316,7 +369,33 @@ fn is_jsonata(s: &str) -> bool {
     t.starts_with("{%") && t.ends_with("%}")
 }
 
-fn field_in<'a>(v: Option<&'a Value>, key: &str, dynamic: bool) -> Field<'a> {
+/// Whether `s` holds a `${...}` substitution token (SAM/CDK definition substitutions,
+/// CloudFormation pseudo parameters).
+fn has_token(s: &str) -> bool {
+    s.find("${")
+        .is_some_and(|i| s[i + 2..].find('}').is_some_and(|j| j > 0))
+}
+
+/// Whether `s` is one whole token whose name says it is an ARN (`${CleanseFunctionArn}`,
+/// `${Role.Arn}`).
+fn is_arn_token(s: &str) -> bool {
+    s.strip_prefix("${")
+        .and_then(|r| r.strip_suffix('}'))
+        .is_some_and(|name| {
+            !name.is_empty()
+                && !name.contains(['{', '}'])
+                && (name.ends_with("Arn") || name.ends_with("ARN"))
+        })
+}
+
+/// Whether a literal field value is an ARN (or a token standing for one).
+fn is_arn(s: &str) -> bool {
+    s.starts_with("arn:") || is_arn_token(s)
+}
+
+/// A field's value: `keep` makes substitution tokens literals; otherwise a value with a token
+/// is dynamic (its value is known only at deployment).
+fn field_in<'a>(v: Option<&'a Value>, key: &str, dynamic: bool, keep: bool) -> Field<'a> {
     if dynamic {
         return Field::Dynamic;
     }
@@ -328,7 +407,7 @@ fn field_in<'a>(v: Option<&'a Value>, key: &str, dynamic: bool) -> Field<'a> {
     }
     match o.get(key) {
         Some(Value::String(s)) if is_jsonata(s) => Field::Dynamic,
-        Some(Value::String(s)) if s.starts_with("${") => Field::Dynamic,
+        Some(Value::String(s)) if !keep && has_token(s) => Field::Dynamic,
         Some(Value::String(s)) => Field::Literal(s),
         Some(Value::Null) | None => Field::Absent,
         Some(_) => Field::Dynamic,
@@ -377,7 +456,7 @@ impl Gen<'_> {
 
     fn pass_role(&mut self, role: Field<'_>) {
         let resource = match role {
-            Field::Literal(r) if r.starts_with("arn:") => r.to_string(),
+            Field::Literal(r) if is_arn(r) => r.to_string(),
             Field::Literal(r) => {
                 format!("arn:{}:iam::{}:role/{r}", self.o.partition, self.account())
             }
@@ -398,11 +477,12 @@ impl Gen<'_> {
     /// ARNs), `suffix` appended; the type's wildcard when dynamic.
     fn sagemaker_arns(&self, kind: &str, name: Field<'_>, suffix: &str) -> Vec<String> {
         match name {
-            Field::Literal(n) if n.starts_with("arn:") => vec![n.to_string()],
+            Field::Literal(n) if is_arn(n) => vec![n.to_string()],
             Field::Literal(n) => {
                 let mut v = vec![self.arn("sagemaker", &format!("{kind}/{n}{suffix}"))];
                 let lower = n.to_ascii_lowercase();
-                if lower != n {
+                // a token's value is unknown here (and lowercasing would rename the token)
+                if lower != n && !has_token(n) {
                     v.push(self.arn("sagemaker", &format!("{kind}/{lower}{suffix}")));
                 }
                 v
@@ -427,7 +507,7 @@ impl Gen<'_> {
         // (the other role needs the task's own permissions).
         if let Some(creds) = &task.credentials {
             let creds = Value::Object(creds.clone());
-            let role = field_in(Some(&creds), "RoleArn", false);
+            let role = field_in(Some(&creds), "RoleArn", false, self.o.keep_substitutions);
             let r = match role {
                 Field::Literal(r) => r.to_string(),
                 _ => "*".to_string(),
@@ -445,7 +525,7 @@ impl Gen<'_> {
             }
             return;
         };
-        let req = Request::of(task);
+        let req = Request::of(task, self.o.keep_substitutions);
         let sync = matches!(
             parsed.pattern,
             IntegrationPattern::Sync | IntegrationPattern::Sync2
@@ -500,9 +580,10 @@ impl Gen<'_> {
                 match req.raw("Entries") {
                     Some(Value::Array(entries)) if !req.is_dynamic() => {
                         for e in entries {
-                            let bus = field_in(Some(e), "EventBusName", false);
+                            let bus =
+                                field_in(Some(e), "EventBusName", false, self.o.keep_substitutions);
                             r.push(match bus {
-                                Field::Literal(b) if b.starts_with("arn:") => b.to_string(),
+                                Field::Literal(b) if is_arn(b) => b.to_string(),
                                 Field::Literal(b) => self.arn("events", &format!("event-bus/{b}")),
                                 Field::Absent => self.arn("events", "event-bus/default"),
                                 Field::Dynamic => self.arn("events", "event-bus/*"),
@@ -521,7 +602,7 @@ impl Gen<'_> {
                     _ => "dynamodb:DeleteItem",
                 };
                 let r = match req.get("TableName") {
-                    Field::Literal(t) if t.starts_with("arn:") => t.to_string(),
+                    Field::Literal(t) if is_arn(t) => t.to_string(),
                     Field::Literal(t) => self.arn("dynamodb", &format!("table/{t}")),
                     _ => self.arn("dynamodb", "table/*"),
                 };
@@ -529,6 +610,10 @@ impl Gen<'_> {
             }
             ("states", "startExecution") => {
                 let (machine, executions) = match req.get("StateMachineArn") {
+                    // a token's execution ARNs cannot be derived from it: any execution
+                    Field::Literal(a) if is_arn_token(a) => {
+                        (a.to_string(), self.arn("states", "execution:*"))
+                    }
                     Field::Literal(a) if a.contains(":stateMachine:") => {
                         let base = a.split(':').take(7).collect::<Vec<_>>().join(":");
                         (
@@ -628,7 +713,12 @@ impl Gen<'_> {
                 self.pass_role(req.at(&["TrainingJobDefinition", "RoleArn"]));
                 if let Some(Value::Array(defs)) = req.raw("TrainingJobDefinitions") {
                     for d in defs {
-                        self.pass_role(field_in(Some(d), "RoleArn", false));
+                        self.pass_role(field_in(
+                            Some(d),
+                            "RoleArn",
+                            false,
+                            self.o.keep_substitutions,
+                        ));
                     }
                 } else if req.get("TrainingJobDefinitions") == Field::Dynamic {
                     self.pass_role(Field::Dynamic);
@@ -692,6 +782,10 @@ impl Gen<'_> {
         match (service, action) {
             ("sagemaker", "createModelPackage") => {
                 let r = match req.get("ModelPackageGroupName") {
+                    // the group's ARN as a token: its packages' ARNs cannot be derived from it
+                    Field::Literal(g) if is_arn_token(g) => {
+                        vec![g.to_string(), self.arn("sagemaker", "model-package/*")]
+                    }
                     Field::Literal(g) => {
                         let name = g.rsplit('/').next().unwrap_or(g);
                         vec![
@@ -717,7 +811,7 @@ impl Gen<'_> {
                     "ModelPackageName"
                 };
                 let r = match req.get(key) {
-                    Field::Literal(a) if a.starts_with("arn:") => a.to_string(),
+                    Field::Literal(a) if is_arn(a) => a.to_string(),
                     Field::Literal(n) => self.arn("sagemaker", &format!("model-package/{n}")),
                     _ => self.arn("sagemaker", "model-package/*"),
                 };
@@ -859,6 +953,7 @@ impl Gen<'_> {
         if let Some(reader) = &m.item_reader {
             let req = Request {
                 value: reader.parameters.as_ref().or(reader.arguments.as_ref()),
+                keep: self.o.keep_substitutions,
             };
             match parse_resource(&reader.resource) {
                 Some(r) => match &r.kind {
@@ -883,6 +978,7 @@ impl Gen<'_> {
             if writer.resource.is_some() {
                 let req = Request {
                     value: writer.parameters.as_ref().or(writer.arguments.as_ref()),
+                    keep: self.o.keep_substitutions,
                 };
                 self.s3("resultWriter", req.get("Bucket"), req.get("Prefix"));
             }
@@ -920,6 +1016,13 @@ fn iam_prefix(service: &str) -> &str {
 fn lambda_arns(g: &Gen<'_>, function: Field<'_>, qualifier: Field<'_>) -> Vec<String> {
     let p = &g.o.partition;
     let (region, account, name, qual) = match function {
+        // `${CleanseFunctionArn}`: the function and its versions and aliases
+        Field::Literal(f) if is_arn_token(f) => {
+            return match qualifier {
+                Field::Literal(q) => vec![format!("{f}:{q}")],
+                _ => vec![f.to_string(), format!("{f}:*")],
+            };
+        }
         Field::Literal(f) => {
             let parts: Vec<&str> = f.split(':').collect();
             match parts.as_slice() {
