@@ -27,7 +27,7 @@ use crate::PipelineError;
 ///    each object into `clean/<execution>/`, validates it and writes its profile); up to
 ///    `${ShardMaxConcurrency}` batches run at once, and up to `${ToleratedFailurePercentage}` %
 ///    of the objects may fail (a Lambda crash or timeout) before the Map fails. Results go to S3
-///    (ResultWriter), not into the state: a million objects fit.
+///    (ResultWriter, under `shards/<map run id>/`), not into the state: a million objects fit.
 /// 3. **Merge profiles**: the validate Lambda in `merge` mode reads the Map's result manifest
 ///    and combines the per-object outcomes and profiles into one verdict and one profile; the
 ///    data set is invalid when more than `${MaxInvalidObjectPercentage}` % of its objects failed
@@ -62,9 +62,8 @@ pub fn scale_out() -> Result<StateMachine, PipelineError> {
             "{% $merge([$states.input, {'run': {\
                'prefix': $exists($states.input.prefix) ? $states.input.prefix : $replace($states.input.key, /[^\\/]*$/, ''),\
                'execution': $states.context.Execution.Name,\
-               'clean_prefix': 'clean/' & $states.context.Execution.Name & '/',\
-               'profile_prefix': 'profiles/' & $states.context.Execution.Name & '/',\
-               'results_prefix': 'shards/' & $states.context.Execution.Name,\
+               'source': 's3://' & $states.input.settings.data_bucket,\
+               'clean_output': 's3://' & $states.input.settings.data_bucket & '/clean/' & $states.context.Execution.Name,\
                'merged_profile_url': 's3://' & $states.input.settings.data_bucket & '/profiles/' & $states.context.Execution.Name & '/merged.json',\
                'batch_size': $number($states.input.settings.batch_size),\
                'max_concurrency': $number($states.input.settings.max_concurrency),\
@@ -77,10 +76,9 @@ pub fn scale_out() -> Result<StateMachine, PipelineError> {
         "Cleanse and validate batch",
         LambdaInvoke::new("${ValidateFunctionArn}").payload(Input::Literal(json!({
             "batch": {
-                "bucket.$": "$.BatchInput.bucket",
                 "items.$": "$.Items",
-                "clean_prefix.$": "$.BatchInput.clean_prefix",
-                "profile_prefix.$": "$.BatchInput.profile_prefix",
+                "source.$": "$.BatchInput.source",
+                "output.$": "$.BatchInput.output",
                 "cleanse_config_url.$": "$.BatchInput.cleanse_config_url",
                 "suite_url.$": "$.BatchInput.suite_url"
             }
@@ -106,9 +104,8 @@ pub fn scale_out() -> Result<StateMachine, PipelineError> {
             ItemBatcher::max_items_path("$.run.batch_size")
                 .and_max_bytes(256 * 1024)
                 .batch_input(json!({
-                    "bucket": "${DataBucket}",
-                    "clean_prefix.$": "$.run.clean_prefix",
-                    "profile_prefix.$": "$.run.profile_prefix",
+                    "source.$": "$.run.source",
+                    "output.$": "$.run.clean_output",
                     "cleanse_config_url.$": "$.settings.cleanse_config_url",
                     "suite_url.$": "$.settings.validation_suite_url"
                 })),
@@ -117,7 +114,7 @@ pub fn scale_out() -> Result<StateMachine, PipelineError> {
         .tolerated_failure_percentage_path("$.run.tolerated_failure_percentage")
         .result_writer(
             ResultWriter::put_object()
-                .parameters(json!({"Bucket": "${DataBucket}", "Prefix.$": "$.run.results_prefix"})),
+                .parameters(json!({"Bucket": "${DataBucket}", "Prefix": "shards"})),
         )
         .processor(batch)
         .result_path("$.shards")
@@ -160,7 +157,7 @@ pub fn scale_out() -> Result<StateMachine, PipelineError> {
         "objects_invalid.$": "$.verdict.objects_invalid",
         "objects_failed.$": "$.verdict.objects_failed",
         "rows.$": "$.verdict.rows",
-        "cleaned_prefix.$": "States.Format('s3://{}/{}', $.settings.data_bucket, $.run.clean_prefix)",
+        "cleaned.$": "$.run.clean_output",
         "profile.$": "$.verdict.profile",
         "map_run.$": "$.shards.MapRunArn"
     }));

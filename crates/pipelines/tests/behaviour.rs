@@ -296,3 +296,99 @@ fn a_failing_training_job_names_the_step_and_keeps_its_error() {
         Some("Train model failed: AlgorithmError: out of memory")
     );
 }
+
+// ---- scale-out -------------------------------------------------------------------------------
+
+fn scale_out_runner(dir: &std::path::Path, invalid_objects: u64) -> Runner {
+    let m = pipelines::scale_out().unwrap();
+    let d = dir.to_path_buf();
+    let batches = Arc::new(Mutex::new(0u64));
+    let counted = batches.clone();
+    Runner::from_json(&substituted(&m))
+        .unwrap()
+        .object_store(stepwright_local::items::LocalDirStore::new(dir))
+        .handler("validate", move |r: &TaskRequest| {
+            let p = r.lambda_payload();
+            if let Some(b) = p.get("batch") {
+                assert_eq!(b["source"], "s3://data");
+                assert_eq!(b["cleanse_config_url"], "s3://stepwright-data-123456789012/config/cleanse.json");
+                let items = b["items"].as_array().unwrap();
+                assert!(!items.is_empty() && items.len() <= 2, "ShardBatchSize is 2");
+                *counted.lock().unwrap() += 1;
+                let objects: Vec<Value> = items
+                    .iter()
+                    .map(|i| json!({"key": i["key"], "passed": true, "rows": 10}))
+                    .collect();
+                return Ok(json!({"objects": objects, "profile": {"rows": 10 * items.len()}}));
+            }
+            let m = &p["merge"];
+            let manifest = m["manifest"].as_str().unwrap();
+            let rel = manifest.strip_prefix("s3://").unwrap();
+            let text = std::fs::read_to_string(d.join(rel)).unwrap();
+            let manifest: Value = serde_json::from_str(&text).unwrap();
+            let files = manifest["ResultFiles"]["SUCCEEDED"].as_array().unwrap();
+            assert_eq!(files.len(), 1);
+            // one entry per child execution, each the batch's output
+            let key = files[0]["Key"].as_str().unwrap();
+            let results: Value = serde_json::from_str(&std::fs::read_to_string(d.join("data").join(key)).unwrap()).unwrap();
+            assert_eq!(results.as_array().unwrap().len() as u64, *batches.lock().unwrap());
+            let objects: usize = results.as_array().unwrap().iter()
+                .map(|e| serde_json::from_str::<Value>(e["Output"].as_str().unwrap()).unwrap()["objects"].as_array().unwrap().len())
+                .sum();
+            Ok(json!({"passed": invalid_objects == 0, "objects": objects, "objects_invalid": invalid_objects,
+                      "objects_failed": 0, "rows": 50, "invalid": [], "profile_output": m["profile_output"]}))
+        })
+        .resource_handler("arn:aws:states:::sns:publish", |_r: &TaskRequest| Ok(json!({"MessageId": "m"})))
+}
+
+fn objects_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("pipelines-scale-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    for i in 0..5 {
+        let p = d.join(format!("data/raw/2024-06-01/part-{i}.csv"));
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, "id,x\n1,2\n").unwrap();
+    }
+    std::fs::write(d.join("data/raw/other.csv"), "not under the prefix").unwrap();
+    d
+}
+
+#[test]
+fn scale_out_batches_the_prefix_and_merges_the_verdict() {
+    let dir = objects_dir("ok");
+    // started by the trigger for a marker object: the prefix is its "directory"
+    let exec =
+        scale_out_runner(&dir, 0).run(json!({"bucket": "data", "key": "raw/2024-06-01/_SUCCESS"}));
+    assert_eq!(
+        exec.status,
+        Status::Succeeded,
+        "{:?} {:?}",
+        exec.error,
+        exec.cause
+    );
+    let out = exec.output.unwrap();
+    assert_eq!(out["prefix"], "raw/2024-06-01/");
+    assert_eq!(out["objects"], 5);
+    assert_eq!(out["cleaned"], "s3://data/clean/local");
+    // 5 objects in batches of 2: 3 child executions, results written beside a manifest
+    let shards = dir.join("data/shards");
+    assert!(shards.is_dir());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn scale_out_fails_with_the_invalid_objects() {
+    let dir = objects_dir("bad");
+    let exec =
+        scale_out_runner(&dir, 2).run(json!({"bucket": "data", "prefix": "raw/2024-06-01/"}));
+    assert_eq!(exec.status, Status::Failed);
+    assert_eq!(exec.error.as_deref(), Some("Pipeline.DataInvalid"));
+    let cause = exec.cause.unwrap();
+    assert!(
+        cause.starts_with(
+            "Merge profiles failed: 2 of 5 objects failed their checks (at most 0 % may)"
+        ),
+        "{cause}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -28,7 +28,10 @@
 
 #[cfg(feature = "lambda")]
 pub mod handler;
+pub mod merge;
 pub mod profile;
+#[cfg(feature = "lambda")]
+pub mod scale;
 pub mod suite;
 
 use std::collections::{BTreeMap, HashSet};
