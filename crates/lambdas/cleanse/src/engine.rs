@@ -714,9 +714,12 @@ impl<'p> Exec<'p> {
         }
     }
 
-    /// Runs ops `0..upto` on the row.
-    fn apply(&mut self, row: &mut Row, upto: usize) -> Result<(), Dropped> {
+    /// Runs ops `0..upto` on the row (only those `mask` keeps, when given).
+    fn apply(&mut self, row: &mut Row, upto: usize, mask: Option<&[bool]>) -> Result<(), Dropped> {
         for oi in 0..upto {
+            if mask.is_some_and(|m| !m[oi]) {
+                continue;
+            }
             let counts = &mut self.counts[oi];
             match &self.plan.ops[oi] {
                 Op::Trim(slots) => {
@@ -1186,6 +1189,7 @@ pub(crate) fn stats_pass<R: Read + Send>(
             _ => Collector::Mode(HeavyHitters::new(MODE_CAPACITY, 4096)),
         })
         .collect();
+    let needed = needed_ops(&plan.ops, op_idx, &slots);
     let mut row = Row::default();
     let mut key = Vec::new();
     {
@@ -1196,7 +1200,7 @@ pub(crate) fn stats_pass<R: Read + Send>(
             }
             std::mem::swap(&mut row.rec, rec);
             row.load();
-            if exec.apply(&mut row, op_idx).is_ok() {
+            if exec.apply(&mut row, op_idx, Some(&needed)).is_ok() {
                 for (i, &s) in slots.iter().enumerate() {
                     let c = row.cells[s];
                     match &mut collectors[i] {
@@ -1259,6 +1263,33 @@ pub(crate) fn stats_pass<R: Read + Send>(
         *f = fills;
     }
     Ok(())
+}
+
+/// The ops before `upto` that a statistics pass must run for the values of `target` slots: those
+/// that can drop a row, and those that change a slot read by a needed op or by the statistics.
+/// The others (e.g. `case` on a column the statistics never see) are skipped in that pass.
+fn needed_ops(ops: &[Op], upto: usize, target: &[usize]) -> Vec<bool> {
+    let mut slots_needed: HashSet<usize> = target.iter().copied().collect();
+    let mut needed = vec![false; upto];
+    for i in (0..upto).rev() {
+        let (slots, drops): (Vec<usize>, bool) = match &ops[i] {
+            Op::Trim(s) | Op::Case { slots: s, .. } | Op::NullMarkers { slots: s, .. } => {
+                (s.clone(), false)
+            }
+            Op::Impute { slots: s, .. } => (s.clone(), false),
+            Op::Required(s) | Op::Dedupe { slots: s } => (s.clone(), true),
+            Op::Coerce { slots, drop } => (slots.iter().map(|&(s, _)| s).collect(), *drop),
+            Op::Range { slots, action, .. } => (slots.clone(), *action == OnFail::Drop),
+            Op::Allowed { slots, drop, .. } | Op::Encode { slots, drop, .. } => {
+                (slots.clone(), *drop)
+            }
+        };
+        if drops || slots.iter().any(|s| slots_needed.contains(s)) {
+            needed[i] = true;
+            slots_needed.extend(slots);
+        }
+    }
+    needed
 }
 
 fn encode_key(row: &Row, c: Cell, key: &mut Vec<u8>) {
@@ -1406,7 +1437,7 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
                 }
             }
             row.load();
-            match exec.apply(&mut row, nops) {
+            match exec.apply(&mut row, nops, None) {
                 Ok(()) => {
                     rows_out += 1;
                     write_row(exec.plan, &row, &mut out, &json_keys);

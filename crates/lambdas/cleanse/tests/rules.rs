@@ -510,3 +510,23 @@ fn read_and_write_failures_mid_stream_are_io_errors() {
     assert_eq!(e.name(), "Cleanse.IOError");
     assert!(e.to_string().contains("disk full"), "{e}");
 }
+
+#[test]
+fn statistics_see_values_changed_by_earlier_rules_and_not_later_ones() {
+    // `case` on g does not affect x's statistics (skipped in the statistics pass); `null_markers`
+    // and the `range` drop before `impute` do; the `range` clip after it does not
+    let (out, _, r) = ok(
+        json!({"rules": [
+            {"rule": "case", "columns": ["g"], "to": "upper"},
+            {"rule": "null_markers", "values": ["-"]},
+            {"rule": "coerce", "columns": {"x": "float"}},
+            {"rule": "range", "columns": ["x"], "max": 100},
+            {"rule": "impute", "columns": ["x"], "strategy": "mean"},
+            {"rule": "range", "columns": ["x"], "max": 3, "action": "clip"}]}),
+        "g,x\na,2\nb,-\nc,1000\nd,6\n",
+    );
+    assert_eq!(out, "g,x\nA,2\nB,3.0\nD,3.0\n");
+    assert_eq!(r.imputed[0].value, json!(4.0));
+    // counts come from the writing pass only (c is uppercased, then dropped by the range rule)
+    assert_eq!(rule_counts(&r, 0), (4, 0));
+}
