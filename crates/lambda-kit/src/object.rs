@@ -517,6 +517,7 @@ impl ObjectStore {
             inner,
             written: 0,
             done: false,
+            failed: false,
         })
     }
 
@@ -750,6 +751,7 @@ pub struct ObjectWriter {
     inner: WriterInner,
     written: u64,
     done: bool,
+    failed: bool,
 }
 
 impl fmt::Debug for ObjectWriter {
@@ -772,8 +774,28 @@ impl ObjectWriter {
         self.written
     }
 
-    /// Appends `data`. On S3, a full part is uploaded as soon as it is buffered.
+    /// Appends `data`. On S3, a full part is uploaded as soon as it is buffered. After an error
+    /// the writer is poisoned: later writes and [`finish`](Self::finish) fail and nothing is
+    /// published.
     pub async fn write(&mut self, data: &[u8]) -> Result<(), ObjectError> {
+        if self.failed {
+            return Err(self.poisoned());
+        }
+        let result = self.write_inner(data).await;
+        if result.is_err() {
+            self.failed = true;
+        }
+        result
+    }
+
+    fn poisoned(&self) -> ObjectError {
+        ObjectError::Io {
+            url: self.url.to_string(),
+            message: "an earlier write failed; the object was not published".into(),
+        }
+    }
+
+    async fn write_inner(&mut self, data: &[u8]) -> Result<(), ObjectError> {
         let url = &self.url;
         match &mut self.inner {
             WriterInner::Local { file, .. } => file
@@ -803,6 +825,14 @@ impl ObjectWriter {
 
     /// Completes the object and returns its metadata.
     pub async fn finish(mut self) -> Result<ObjectMeta, ObjectError> {
+        if self.failed {
+            let err = self.poisoned();
+            if let WriterInner::S3(up) = &mut self.inner {
+                let _ = up.abort(&self.url.clone()).await;
+            }
+            self.done = true;
+            return Err(err);
+        }
         let url = self.url.clone();
         let size = self.written;
         let result = match &mut self.inner {
@@ -1025,6 +1055,7 @@ impl BlockingStore {
             url: url.clone(),
             inner,
             handle: self.handle.clone(),
+            failed: false,
         })
     }
 
@@ -1086,6 +1117,7 @@ pub struct BlockingWriter {
     url: ObjectUrl,
     inner: BlockingInner,
     handle: tokio::runtime::Handle,
+    failed: bool,
 }
 
 impl fmt::Debug for BlockingWriter {
@@ -1103,7 +1135,16 @@ impl BlockingWriter {
     }
 
     /// Completes the object and returns its metadata.
+    /// Fails (publishing nothing) if an earlier write failed.
     pub fn finish(self) -> Result<ObjectMeta, ObjectError> {
+        if self.failed {
+            let err = ObjectError::Io {
+                url: self.url.to_string(),
+                message: "an earlier write failed; the object was not published".into(),
+            };
+            let _ = self.abort();
+            return Err(err);
+        }
         let url = self.url;
         match self.inner {
             BlockingInner::Local { file, mut tmp } => {
@@ -1137,17 +1178,20 @@ impl BlockingWriter {
 
 impl io::Write for BlockingWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match &mut self.inner {
+        let result = match &mut self.inner {
             BlockingInner::Local { file, .. } => file
                 .write(buf)
                 .map_err(|e| ObjectReader::name_error(&self.url, e)),
-            BlockingInner::Async(w) => {
-                self.handle
-                    .block_on(w.write(buf))
-                    .map_err(io::Error::other)?;
-                Ok(buf.len())
-            }
+            BlockingInner::Async(w) => self
+                .handle
+                .block_on(w.write(buf))
+                .map(|()| buf.len())
+                .map_err(io::Error::other),
+        };
+        if result.is_err() {
+            self.failed = true;
         }
+        result
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -143,6 +143,22 @@ async fn missing_objects_and_buckets_are_named_errors() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("s3://nobucket/k"), "{err}");
+
+    // a failed part upload poisons the writer: finish publishes nothing
+    let mut w = store
+        .create(&ObjectUrl::s3("nobucket", "big"))
+        .await
+        .unwrap();
+    let err = w.write(&pattern(MIN_PART_SIZE)).await.unwrap_err();
+    assert!(err.to_string().contains("s3://nobucket/big"), "{err}");
+    assert!(w
+        .write(b"more")
+        .await
+        .unwrap_err()
+        .to_string()
+        .contains("earlier write failed"));
+    let err = w.finish().await.unwrap_err();
+    assert!(err.to_string().contains("earlier write failed"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,6 +189,10 @@ async fn blocking_bridge_reads_and_writes_s3() {
         let mut w = bs.create(&d).unwrap();
         w.write_all(b"never published").unwrap();
         drop(w);
+        let mut w = bs.create(&ObjectUrl::s3("nobucket", "x")).unwrap();
+        assert!(w.write_all(&vec![0; MIN_PART_SIZE]).is_err());
+        let err = w.finish().unwrap_err();
+        assert!(err.to_string().contains("earlier write failed"), "{err}");
         let err = bs.open(&ObjectUrl::s3("data", "missing")).unwrap_err();
         assert!(matches!(err, ObjectError::NotFound { .. }));
         total
