@@ -35,3 +35,20 @@ statemachines:
 statemachines-check:
 	$(CARGO) run --quiet -p pipelines -- --out statemachines --docs docs/pipelines.md --check
 	@for f in statemachines/*.asl.json; do asl-validator --json-path "$$f" || exit 1; done
+
+## lambdas: release bootstraps of every Lambda with a main.rs, for arm64 and x86_64
+## (target/lambda/<arch>/<bin>/bootstrap, plus bootstrap.zip), and their sizes
+LAMBDA_PKGS := $(foreach d,cleanse validate approval-gate trigger,$(if $(wildcard crates/lambdas/$(d)/src/main.rs),$(d)))
+LAMBDA_DIR := $(CURDIR)/target/lambda
+
+.PHONY: lambdas coldstart
+lambdas: setup
+	rustup target add aarch64-unknown-linux-gnu x86_64-unknown-linux-gnu >/dev/null 2>&1 || true
+	cargo lambda build --release --arm64 $(addprefix -p ,$(LAMBDA_PKGS)) --lambda-dir $(LAMBDA_DIR)/arm64
+	cargo lambda build --release --x86-64 $(addprefix -p ,$(LAMBDA_PKGS)) --lambda-dir $(LAMBDA_DIR)/x86_64
+	python3 scripts/lambda_sizes.py $(LAMBDA_DIR)
+
+## coldstart: cold start of the x86_64 bootstraps (built by `make lambdas`) vs Python, under a
+## minimal Runtime API with moto for the AWS calls
+coldstart:
+	scripts/coldstart-bench.sh
