@@ -52,3 +52,47 @@ lambdas: setup
 ## minimal Runtime API with moto for the AWS calls
 coldstart:
 	scripts/coldstart-bench.sh
+
+## --- deployment templates (infra/) ---------------------------------------------------------------
+## infra-generate: the state machine policies of infra/sam/template.yaml and infra/policies/, from
+## statemachines/ (`stepwright policy --cloudformation`)
+## infra-test: the generated policies are current; sam validate --lint; cfn-lint on both templates;
+## sam build; cdk synth; the CDK assertion tests; infra/tests/check_templates.py on both templates
+INFRA_ENV := SAM_CLI_TELEMETRY=0 CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TELEMETRY=true
+# `make test` builds the Lambdas with the release profile tuned for build time (no LTO, opt-level 1,
+# 256 codegen units: see docs/deploy.md); `sam build` by hand uses the workspace's release profile.
+LAMBDA_CI_PROFILE := CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256
+CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+SAM_BUILD_DIR := $(CURDIR)/infra/sam/.aws-sam/build
+CDK_TEMPLATE := infra/cdk/cdk.out/Stepwright.template.json
+
+.PHONY: infra-generate infra-generate-check infra-lint sam-build cdk-synth cdk-test infra-check infra-test
+
+infra-generate:
+	$(CARGO) build --quiet -p stepwright-cli
+	python3 infra/generate.py --stepwright $(CARGO_TARGET)/debug/stepwright
+
+infra-generate-check:
+	$(CARGO) build --quiet -p stepwright-cli
+	python3 infra/generate.py --check --stepwright $(CARGO_TARGET)/debug/stepwright
+
+infra-lint:
+	cd infra/sam && $(INFRA_ENV) sam validate --lint
+	cfn-lint infra/sam/template.yaml
+
+sam-build:
+	cd infra/sam && $(INFRA_ENV) $(LAMBDA_CI_PROFILE) CARGO_TARGET_DIR=$(CARGO_TARGET) sam build --build-dir $(SAM_BUILD_DIR)
+
+# the Lambda code comes from the cargo-lambda output `sam build` left in the target directory
+cdk-synth: sam-build
+	cd infra/cdk && $(INFRA_ENV) STEPWRIGHT_LAMBDA_DIR=$(CARGO_TARGET)/lambda npx cdk synth --quiet --no-notices
+	# W3005: CDK adds DependsOn on each function's role on top of its GetAtt
+	cfn-lint --ignore-checks W3005 -- $(CDK_TEMPLATE)
+
+cdk-test:
+	cd infra/cdk && npx tsc --noEmit && npm test
+
+infra-check: cdk-synth
+	python3 infra/tests/check_templates.py --self-test --sam --cdk $(CDK_TEMPLATE)
+
+infra-test: infra-generate-check infra-lint cdk-test infra-check

@@ -11,6 +11,8 @@ log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 if command -v rustup >/dev/null; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || { log "rustup: clippy"; rustup component add clippy; }
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || { log "rustup: rustfmt"; rustup component add rustfmt; }
+  # the Lambdas (sam build, cargo lambda build --arm64) run on arm64
+  rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-gnu' || { log "rustup: aarch64-unknown-linux-gnu"; rustup target add aarch64-unknown-linux-gnu; }
 fi
 
 # --- Python tools in .venv ----------------------------------------------------------------------
@@ -32,6 +34,16 @@ if [ -f tools/package.json ]; then
     (cd tools && npm ci --no-audit --no-fund --loglevel=error)
     rm -f tools/node_modules/.stamp-*
     touch "$npm_stamp"
+  fi
+fi
+# --- the CDK app (infra/cdk/node_modules) -------------------------------------------------------
+if [ -f infra/cdk/package.json ]; then
+  cdk_stamp=infra/cdk/node_modules/.stamp-$(cat infra/cdk/package.json infra/cdk/package-lock.json 2>/dev/null | sha256sum | cut -c1-16)
+  if [ ! -f "$cdk_stamp" ]; then
+    log "CDK app (infra/cdk/node_modules)"
+    (cd infra/cdk && npm ci --no-audit --no-fund --loglevel=error)
+    rm -f infra/cdk/node_modules/.stamp-*
+    touch "$cdk_stamp"
   fi
 fi
 log "ready"
