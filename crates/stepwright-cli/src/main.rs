@@ -9,10 +9,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod aws;
+mod completions;
+mod deploy;
 mod policy;
 mod render;
 mod run;
+mod start;
 mod validate;
+mod watch;
 
 /// Exit codes every subcommand uses.
 pub mod exit {
@@ -42,6 +47,14 @@ enum Command {
     Policy(policy::Args),
     /// Run a state machine locally: deterministic, mockable, as AWS does.
     Run(run::Args),
+    /// Create or update a state machine on AWS (validated first; idempotent).
+    Deploy(deploy::Args),
+    /// Start a named execution of a deployed state machine (and optionally follow it).
+    Start(start::Args),
+    /// Follow an execution's history: a line per state, exit code from its final status.
+    Watch(watch::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(completions::Args),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +63,10 @@ fn main() -> ExitCode {
         Command::Render(args) => u8::try_from(render::run(args)).unwrap_or(exit::USAGE),
         Command::Policy(args) => u8::try_from(policy::run(args)).unwrap_or(exit::USAGE),
         Command::Run(args) => u8::try_from(run::run(&args)).unwrap_or(exit::USAGE),
+        Command::Deploy(args) => deploy::run(&args),
+        Command::Start(args) => start::run(&args),
+        Command::Watch(args) => watch::run(&args),
+        Command::Completions(args) => completions::run(&args),
     };
     ExitCode::from(code)
 }
