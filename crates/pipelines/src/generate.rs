@@ -22,6 +22,16 @@ fn with_newline(mut s: String) -> String {
     s
 }
 
+/// The generated policy of a machine: least privilege, with the `${Name}` tokens kept in the
+/// resources (`${CleanseFunctionArn}`, `arn:aws:sagemaker:*:*:endpoint/${EndpointName}`), so that
+/// a template can scope them with the values it substitutes into the definition.
+pub fn policy(machine: &stepwright::StateMachine) -> stepwright::iam::Policy {
+    machine.iam_policy_with(&stepwright::iam::PolicyOptions {
+        keep_substitutions: true,
+        ..Default::default()
+    })
+}
+
 /// Every file of statemachines/: `<name>.asl.json` (pretty, stable field order) and
 /// `<name>.policy.json` (the least-privilege policy from [`stepwright::iam`]).
 ///
@@ -40,7 +50,7 @@ pub fn files() -> Result<Vec<File>, PipelineError> {
         });
         out.push(File {
             name: format!("{name}.policy.json"),
-            contents: with_newline(machine.iam_policy().to_json_pretty()),
+            contents: with_newline(policy(&machine).document.to_json_pretty()),
         });
     }
     Ok(out)

@@ -84,7 +84,7 @@ pub fn scale_out() -> Result<StateMachine, PipelineError> {
             }
         }))),
     )
-    .result_selector(json!({"objects.$": "$.Payload.objects"}))
+    .result_selector(json!({"objects.$": "$.Payload.objects", "profile.$": "$.Payload.profile"}))
     .timeout_seconds(900)
     .retry(lambda_throttling());
 
