@@ -12,10 +12,14 @@ use clap::{Parser, Subcommand};
 mod aws;
 mod completions;
 mod deploy;
+#[cfg(feature = "lambdas")]
+mod lambdas;
 mod policy;
 mod render;
 mod run;
 mod start;
+mod substitute;
+mod svg;
 mod validate;
 mod watch;
 
@@ -41,7 +45,7 @@ struct Cli {
 enum Command {
     /// Check Amazon States Language definitions: syntax, structure, paths, expressions, limits.
     Validate(validate::Args),
-    /// Draw a state machine as a Mermaid flowchart or a Graphviz digraph.
+    /// Draw a state machine as a Mermaid flowchart, a Graphviz digraph or an SVG drawing.
     Render(render::Args),
     /// Print the least-privilege IAM policy the state machine's role needs.
     Policy(policy::Args),

@@ -1,4 +1,5 @@
-//! `stepwright render FILE [--format mermaid|dot] [-o OUT]`: draws a state machine.
+//! `stepwright render FILE [--format mermaid|dot|svg] [-o OUT]`: draws a state machine (SVG:
+//! [`crate::svg`], a standalone drawing with no Graphviz needed).
 //!
 //! Exit codes (stable; scripts depend on them): 0 rendered, 1 the definition does not parse
 //! (its diagnostics go to standard error), 2 usage or I/O errors.
@@ -14,22 +15,39 @@ use stepwright::StateMachine;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     stepwright render statemachines/training.asl.json > training.mmd\n  \
+    stepwright render training.asl.json --format svg -o training.svg\n  \
     stepwright render training.asl.json --format dot | dot -Tsvg > training.svg\n  \
     cat training.asl.json | stepwright render - -f dot -o training.dot")]
 pub struct Args {
     /// The state machine definition (Amazon States Language JSON); `-` reads standard input.
     pub file: PathBuf,
-    /// Output format: a Mermaid flowchart or a Graphviz digraph.
+    /// Output format: a Mermaid flowchart, a Graphviz digraph, or an SVG drawing to open in a
+    /// browser.
     #[arg(
         short,
         long,
         default_value = "mermaid",
-        value_parser = PossibleValuesParser::new(["mermaid", "dot"]).try_map(|s| s.parse::<Format>())
+        value_parser = PossibleValuesParser::new(["mermaid", "dot", "svg"]).try_map(|s| {
+            if s.eq_ignore_ascii_case("svg") {
+                Ok(Drawing::Svg)
+            } else {
+                s.parse::<Format>().map(Drawing::Text)
+            }
+        })
     )]
-    pub format: Format,
+    pub format: Drawing,
     /// Write the drawing to this file instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// What `--format` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drawing {
+    /// A text format of the library (Mermaid, DOT).
+    Text(Format),
+    /// SVG, laid out here.
+    Svg,
 }
 
 /// Runs the command; returns the exit code.
@@ -63,7 +81,10 @@ pub fn run(args: Args) -> i32 {
             return 1;
         }
     };
-    let drawing = stepwright::render::render(&machine, args.format);
+    let drawing = match args.format {
+        Drawing::Text(f) => stepwright::render::render(&machine, f),
+        Drawing::Svg => crate::svg::render(&machine),
+    };
     let written = match &args.output {
         Some(path) => std::fs::write(path, drawing.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display())),

@@ -69,6 +69,23 @@ pub struct Args {
     /// Lift AWS's 25,000-event history limit (for very large inline Maps).
     #[arg(long)]
     pub no_history_limit: bool,
+    /// Give the `${Name}` substitution token `Name` this value (repeatable), as SAM's
+    /// DefinitionSubstitutions do.
+    #[arg(long = "sub", value_name = "NAME=VALUE")]
+    pub subs: Vec<String>,
+    /// A JSON object of substitution token values (repeatable; `--sub` wins).
+    #[arg(long = "substitutions", value_name = "FILE")]
+    pub substitutions: Vec<PathBuf>,
+    /// Answer Lambda tasks calling NAME (a function name or ARN) with one of the project's
+    /// Lambdas in process: builtin:cleanse, builtin:validate, builtin:approval-gate,
+    /// builtin:approval-notify (repeatable). With --objects, their s3:// locations are files
+    /// under that directory.
+    #[arg(long = "lambda", value_name = "NAME=builtin:HANDLER")]
+    pub lambdas: Vec<String>,
+    /// What the person asked by builtin:approval-notify answers.
+    #[cfg(feature = "lambdas")]
+    #[arg(long, value_enum, default_value_t = crate::lambdas::HumanDecision::Approve)]
+    pub human: crate::lambdas::HumanDecision,
 }
 
 fn usage(msg: impl std::fmt::Display) -> i32 {
@@ -103,6 +120,18 @@ pub fn run(args: &Args) -> i32 {
     let text = match std::fs::read_to_string(&args.file) {
         Ok(t) => t,
         Err(e) => return usage(format!("cannot read {}: {e}", args.file.display())),
+    };
+    let text = match crate::substitute::Substitutions::load(&args.substitutions, &args.subs) {
+        Ok(subs) => match subs.apply(&text) {
+            Ok(t) => t,
+            Err(missing) => {
+                return usage(crate::substitute::missing_message(
+                    &args.file.display().to_string(),
+                    &missing,
+                ))
+            }
+        },
+        Err(e) => return usage(e),
     };
     let report =
         stepwright::validate::validate_str(&text, &stepwright::validate::Options::default());
@@ -194,6 +223,11 @@ pub fn run(args: &Args) -> i32 {
     if let Some(dir) = &args.objects {
         runner = runner.object_store(LocalDirStore::new(dir));
     }
+    // keeps the in-process Lambdas' runtime alive for the run
+    let (runner, _lambda_runtime) = match with_lambdas(runner, &machine, args) {
+        Ok(r) => r,
+        Err(e) => return usage(e),
+    };
     let runner = runner.options(options);
     let exec = runner.run(input);
 
@@ -231,6 +265,40 @@ pub fn run(args: &Args) -> i32 {
         0
     } else {
         1
+    }
+}
+
+#[cfg(feature = "lambdas")]
+type LambdaRuntime = Option<tokio::runtime::Runtime>;
+#[cfg(not(feature = "lambdas"))]
+type LambdaRuntime = ();
+
+/// Registers the `--lambda` builtins (see [`crate::lambdas`]).
+fn with_lambdas(
+    runner: Runner,
+    machine: &stepwright::StateMachine,
+    args: &Args,
+) -> Result<(Runner, LambdaRuntime), String> {
+    #[cfg(feature = "lambdas")]
+    {
+        let specs = args
+            .lambdas
+            .iter()
+            .map(|s| crate::lambdas::parse_spec(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        crate::lambdas::register(runner, machine, &specs, args.objects.as_deref(), args.human)
+    }
+    #[cfg(not(feature = "lambdas"))]
+    {
+        let _ = machine;
+        if args.lambdas.is_empty() {
+            Ok((runner, ()))
+        } else {
+            Err(
+                "--lambda needs the `lambdas` feature (this stepwright was built without it)"
+                    .into(),
+            )
+        }
     }
 }
 
