@@ -3,12 +3,16 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/tools/node_modules/.bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: all setup test lint fmt check-fmt clippy unit bench statemachines statemachines-check
+.PHONY: all demo setup test lint fmt check-fmt clippy unit bench statemachines statemachines-check
 
 all: test
 
 setup:
 	@scripts/setup.sh
+
+## demo: build the CLI and run the training pipeline locally (needs only cargo); writes out/
+demo:
+	@scripts/demo.sh
 
 ## test: everything CI checks (formatting, lints, unit/integration/conformance tests)
 test: setup check-fmt clippy unit statemachines-check
