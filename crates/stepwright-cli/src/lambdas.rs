@@ -172,15 +172,16 @@ struct Env {
 impl Env {
     fn call(&self, b: Builtin, req: &TaskRequest<'_>) -> Result<Value, TaskError> {
         let mut payload = req.lambda_payload().clone();
-        if let Some(root) = &self.objects {
-            to_local(&mut payload, root);
-        }
         eprintln!(
             "  λ {} ({}) ← {}",
             req.state_name,
             b.name(),
             short(&payload)
         );
+        // the notify handler reads no object: its message keeps the s3:// locations
+        if let (Some(root), false) = (&self.objects, b == Builtin::ApprovalNotify) {
+            to_local(&mut payload, root);
+        }
         let _guard = self.handle.enter();
         let mut out = match b {
             Builtin::Cleanse => {
@@ -200,6 +201,9 @@ impl Env {
             to_s3(&mut out, &root.to_string_lossy());
         }
         eprintln!("  λ {} → {}", req.state_name, short(&out));
+        for line in report_lines(b, &out) {
+            eprintln!("    {line}");
+        }
         Ok(out)
     }
 
@@ -295,6 +299,72 @@ impl Env {
             }
         }
     }
+}
+
+/// What a person wants to see of a cleanse or validate report: the rows, what each rule
+/// changed or dropped, the checks that failed.
+fn report_lines(b: Builtin, out: &Value) -> Vec<String> {
+    let n = |v: &Value| v.as_u64().unwrap_or(0);
+    let mut lines = Vec::new();
+    match b {
+        Builtin::Cleanse if out.get("rows_in").is_some() => {
+            lines.push(format!(
+                "rows: {} in, {} out, {} rejected (one line each in the rejects file)",
+                n(&out["rows_in"]),
+                n(&out["rows_out"]),
+                n(&out["rows_rejected"])
+            ));
+            let mut rules: Vec<String> = Vec::new();
+            if let Some(m) = out["malformed"].as_object() {
+                for (k, v) in m.iter().filter(|(_, v)| n(v) > 0) {
+                    rules.push(format!("{k}: {} dropped", n(v)));
+                }
+            }
+            for r in out["rules"].as_array().into_iter().flatten() {
+                let (changed, dropped) = (n(&r["changed"]), n(&r["dropped"]));
+                let name = r["rule"].as_str().unwrap_or("?");
+                match (changed, dropped) {
+                    (0, 0) => {}
+                    (c, 0) => rules.push(format!("{name}: {c} changed")),
+                    (0, d) => rules.push(format!("{name}: {d} dropped")),
+                    (c, d) => rules.push(format!("{name}: {c} changed, {d} dropped")),
+                }
+            }
+            if !rules.is_empty() {
+                lines.push(format!("rules: {}", rules.join("; ")));
+            }
+        }
+        Builtin::Validate if out.get("passed").is_some() && out.get("checks").is_some() => {
+            let checks = out["checks"].as_array().map_or(0, Vec::len);
+            let failed: Vec<String> = out["failed"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|f| {
+                    let what = match f["column"].as_str() {
+                        Some(c) => format!("{} on {c}", f["expect"].as_str().unwrap_or("?")),
+                        None => f["expect"].as_str().unwrap_or("?").to_string(),
+                    };
+                    format!("{what} (observed {})", f["observed"])
+                })
+                .collect();
+            if failed.is_empty() {
+                lines.push(format!(
+                    "all {checks} checks passed on {} rows",
+                    n(&out["rows"])
+                ));
+            } else {
+                lines.push(format!(
+                    "{} of {checks} checks failed on {} rows: {}",
+                    failed.len(),
+                    n(&out["rows"]),
+                    failed.join("; ")
+                ));
+            }
+        }
+        _ => {}
+    }
+    lines
 }
 
 fn short(v: &Value) -> String {
@@ -413,6 +483,38 @@ mod tests {
         assert_eq!(v["input"], "s3://raw/in/a.csv");
         assert_eq!(v["list"][0], "s3://b/k");
         assert_eq!(v["path"], "/tmp/objs-other/a", "only paths under the root");
+    }
+
+    #[test]
+    fn reports_say_what_cleanse_and_validate_did() {
+        let cleanse = json!({"rows_in": 10, "rows_out": 7, "rows_rejected": 3,
+            "malformed": {"wrong_column_count": 1},
+            "rules": [{"rule": "trim", "changed": 4, "dropped": 0},
+                      {"rule": "range", "changed": 0, "dropped": 2},
+                      {"rule": "select", "changed": 0, "dropped": 0}]});
+        assert_eq!(
+            report_lines(Builtin::Cleanse, &cleanse),
+            [
+                "rows: 10 in, 7 out, 3 rejected (one line each in the rejects file)",
+                "rules: wrong_column_count: 1 dropped; trim: 4 changed; range: 2 dropped"
+            ]
+        );
+        let failed = json!({"passed": false, "rows": 380, "checks": [{}, {}, {}],
+            "failed": [{"expect": "row_count", "observed": {"rows": 380}},
+                       {"expect": "stat", "column": "churned", "observed": {"value": 1.0}}]});
+        assert_eq!(
+            report_lines(Builtin::Validate, &failed),
+            [
+                r#"2 of 3 checks failed on 380 rows: row_count (observed {"rows":380}); stat on churned (observed {"value":1.0})"#
+            ]
+        );
+        let passed = json!({"passed": true, "rows": 5, "checks": [{}], "failed": []});
+        assert_eq!(
+            report_lines(Builtin::Validate, &passed),
+            ["all 1 checks passed on 5 rows"]
+        );
+        assert!(report_lines(Builtin::ApprovalGate, &passed).is_empty());
+        assert!(report_lines(Builtin::Validate, &json!({"objects": []})).is_empty());
     }
 
     #[test]

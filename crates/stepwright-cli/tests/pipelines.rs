@@ -346,3 +346,104 @@ fn svg_drawings_parse_as_xml_with_one_node_per_state() {
         }
     }
 }
+
+fn last_event(history: &Path) -> Value {
+    let h: Value = serde_json::from_str(&std::fs::read_to_string(history).unwrap()).unwrap();
+    h["events"].as_array().unwrap().last().unwrap().clone()
+}
+
+/// `make demo` itself (scripts/demo.sh, with this build's binary and its own output directory):
+/// the happy path reaches a deployed endpoint, the broken export fails at validation, the script
+/// exits 0 and says so, and it writes the histories and drawings.
+#[test]
+fn the_demo_deploys_then_fails_at_validation_as_intended() {
+    let dir = std::env::temp_dir().join(format!("sw-demo-{}", std::process::id()));
+    let out = Command::new("bash")
+        .arg("scripts/demo.sh")
+        .current_dir(root())
+        .env("STEPWRIGHT", env!("CARGO_BIN_EXE_stepwright"))
+        .env("DEMO_OUT", &dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Run 2 failed as intended"), "{stdout}");
+    // the person sees what cleanse and validate did, and the approval request
+    assert!(
+        stdout.contains("rows: 2043 in, 1906 out, 137 rejected"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("all 8 checks passed on 1906 rows"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("2 of 8 checks failed on 380 rows"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Subject: Model approval needed: churn/1"));
+    assert!(
+        stdout.contains("> Create endpoint (Task)"),
+        "one line per state"
+    );
+
+    let happy = dir.join("training-history.json");
+    assert_eq!(
+        entered(&happy),
+        [
+            "Configure",
+            "Plan run",
+            "Cleanse",
+            "Validate",
+            "Data valid?",
+            "Train model",
+            "Evaluate model",
+            "Gate decision",
+            "Human approval",
+            "Create model",
+            "Create endpoint config",
+            "Find endpoint",
+            "Create endpoint",
+            "Summarize",
+            "Deployed"
+        ]
+    );
+    let end = last_event(&happy);
+    assert_eq!(end["type"], "ExecutionSucceeded");
+    let output: Value = serde_json::from_str(
+        end["executionSucceededEventDetails"]["output"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(output["endpoint"]["action"], "created");
+
+    let broken = dir.join("training-broken-history.json");
+    assert_eq!(
+        entered(&broken),
+        [
+            "Configure",
+            "Plan run",
+            "Cleanse",
+            "Validate",
+            "Data valid?",
+            "Data invalid",
+            "Notify failure",
+            "Pipeline failed"
+        ]
+    );
+    let end = last_event(&broken);
+    assert_eq!(end["type"], "ExecutionFailed");
+    assert_eq!(
+        end["executionFailedEventDetails"]["error"],
+        "Pipeline.DataInvalid"
+    );
+
+    let svg = std::fs::read_to_string(dir.join("training.svg")).unwrap();
+    roxmltree::Document::parse(&svg).unwrap();
+    let mmd = std::fs::read_to_string(dir.join("training.mmd")).unwrap();
+    assert!(mmd.contains("Human approval"), "{mmd}");
+    assert!(dir.join("s3/demo-data/clean/local/rejects.jsonl").is_file());
+    std::fs::remove_dir_all(&dir).ok();
+}
