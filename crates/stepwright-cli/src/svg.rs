@@ -532,13 +532,29 @@ fn edges_svg(
         let (ex, ey) = (tx + tw / 2.0, ty);
         let lane_x = lanes.get(&(e.from.clone(), e.to.clone()));
         let (path, lx, ly) = if let Some(&x) = lane_x {
-            // down the lane on the left, into the target's left side
+            // down the lane on the left: out of the source's left side, or, when another node
+            // of its row is in the way, out of its bottom; into the target's left side, or its
+            // top when a node is in the way
             let (ay, by) = (fy + fh / 2.0, ty + th / 2.0);
-            (
-                format!("M{fx:.1},{ay:.1} L{x:.1},{ay:.1} L{x:.1},{by:.1} L{tx:.1},{by:.1}"),
-                x + (fx - x) / 2.0,
-                ay,
-            )
+            let (src, dst) = ((fx, fy, fw, fh), (tx, ty, tw, th));
+            let mut d = if blocked(boxes, src, x, fx, ay) {
+                let y = sy + 10.0;
+                format!("M{sx:.1},{sy:.1} L{sx:.1},{y:.1} L{x:.1},{y:.1}")
+            } else {
+                format!("M{fx:.1},{ay:.1} L{x:.1},{ay:.1}")
+            };
+            let label_y = if d.starts_with(&format!("M{sx:.1},")) {
+                sy + 10.0
+            } else {
+                ay
+            };
+            if blocked(boxes, dst, x, tx, by) {
+                let y = ty - 10.0;
+                let _ = write!(d, " L{x:.1},{y:.1} L{ex:.1},{y:.1} L{ex:.1},{ey:.1}");
+            } else {
+                let _ = write!(d, " L{x:.1},{by:.1} L{tx:.1},{by:.1}");
+            }
+            (d, x + (fx - x) / 2.0, label_y)
         } else if ey > sy + 4.0 {
             let mid = sy + (ey - sy) / 2.0;
             (
@@ -581,6 +597,18 @@ fn edges_svg(
         }
         svg.body.push_str("</g>\n");
     }
+}
+
+/// Whether a horizontal segment at `y` from `x0` to `x1` crosses a node other than `own` (and
+/// other than the Parallel/Map boxes holding `own`).
+fn blocked(boxes: &Boxes, own: (f64, f64, f64, f64), x0: f64, x1: f64, y: f64) -> bool {
+    let (lo, hi) = (x0.min(x1), x0.max(x1));
+    let (ox, oy, ow, oh) = own;
+    boxes.values().any(|&(bx, by, bw, bh)| {
+        let same = (bx, by, bw, bh) == own;
+        let holds = bx <= ox && oy >= by && ox + ow <= bx + bw && oy + oh <= by + bh;
+        !same && !holds && by < y && y < by + bh && bx < hi && lo < bx + bw
+    })
 }
 
 const STYLE: &str = r#"<style>
@@ -638,7 +666,13 @@ pub fn render(machine: &StateMachine) -> String {
     let title = machine
         .comment
         .as_deref()
-        .map(|c| c.chars().take(140).collect::<String>())
+        .map(|c| {
+            if c.chars().count() > 140 {
+                format!("{}…", c.chars().take(139).collect::<String>().trim_end())
+            } else {
+                c.to_string()
+            }
+        })
         .unwrap_or_default();
     let width = (l.w + 2.0 * margin)
         .max(svg.right + margin)

@@ -447,3 +447,76 @@ fn the_demo_deploys_then_fails_at_validation_as_intended() {
     assert!(dir.join("s3/demo-data/clean/local/rejects.jsonl").is_file());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// The straight edges (lanes on the left, loops on the right) never run through a state's box:
+/// an edge from a state with a neighbour between it and its lane leaves from its bottom.
+#[test]
+fn svg_straight_edges_go_round_the_states() {
+    for name in ["training", "batch-inference", "scale-out"] {
+        let out = bin()
+            .args([
+                "render",
+                &format!("statemachines/{name}.asl.json"),
+                "-f",
+                "svg",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        let rects: Vec<(f64, f64, f64, f64)> = doc
+            .descendants()
+            .filter(|n| {
+                n.attribute("class")
+                    .is_some_and(|c| c.starts_with("node state"))
+            })
+            .filter_map(|n| n.children().find(|c| c.tag_name().name() == "rect"))
+            .map(|r| {
+                let f = |k: &str| r.attribute(k).unwrap().parse::<f64>().unwrap();
+                (f("x"), f("y"), f("width"), f("height"))
+            })
+            .collect();
+        let mut checked = 0;
+        for e in doc
+            .descendants()
+            .filter(|n| n.attribute("class").is_some_and(|c| c.starts_with("edge")))
+        {
+            let Some(d) = e
+                .children()
+                .find(|c| c.tag_name().name() == "path")
+                .and_then(|p| p.attribute("d"))
+            else {
+                continue;
+            };
+            if d.contains('C') {
+                continue;
+            }
+            let points: Vec<(f64, f64)> = d
+                .split(['M', 'L'])
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| {
+                    let (x, y) = p.trim().split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            for w in points.windows(2) {
+                let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+                if (y0 - y1).abs() > 0.01 {
+                    continue;
+                }
+                checked += 1;
+                let (lo, hi) = (x0.min(x1), x0.max(x1));
+                for &(bx, by, bw, bh) in &rects {
+                    let crosses = by < y0 && y0 < by + bh && bx < hi - 0.5 && lo + 0.5 < bx + bw;
+                    assert!(
+                        !crosses,
+                        "{name}: edge {:?} -> {:?} crosses the box at ({bx}, {by})",
+                        e.attribute("data-from"),
+                        e.attribute("data-to")
+                    );
+                }
+            }
+        }
+        assert!(checked > 0, "{name}: no straight edge checked");
+    }
+}
