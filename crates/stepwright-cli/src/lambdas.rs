@@ -183,7 +183,31 @@ impl Env {
             to_local(&mut payload, root);
         }
         let _guard = self.handle.enter();
-        let mut out = match b {
+        let mut out = self.dispatch(b, payload, req).map_err(|mut e| {
+            if self.objects.is_none() && e.cause.contains("s3://") {
+                e.cause.push_str(
+                    " (stepwright run: give --objects DIR to read and write s3://bucket/key as DIR/bucket/key)",
+                );
+            }
+            e
+        })?;
+        if let Some(root) = &self.objects {
+            to_s3(&mut out, &root.to_string_lossy());
+        }
+        eprintln!("  λ {} → {}", req.state_name, short(&out));
+        for line in report_lines(b, &out) {
+            eprintln!("    {line}");
+        }
+        Ok(out)
+    }
+
+    fn dispatch(
+        &self,
+        b: Builtin,
+        payload: Value,
+        req: &TaskRequest<'_>,
+    ) -> Result<Value, TaskError> {
+        Ok(match b {
             Builtin::Cleanse => {
                 let ev = cleanse::handler::parse_event(payload).map_err(task_error)?;
                 let r = cleanse::handler::run_blocking(&self.store, ev).map_err(task_error)?;
@@ -196,15 +220,7 @@ impl Env {
             }
             Builtin::ApprovalGate => self.gate(payload, req.context)?,
             Builtin::ApprovalNotify => self.notify(payload, req.context)?,
-        };
-        if let Some(root) = &self.objects {
-            to_s3(&mut out, &root.to_string_lossy());
-        }
-        eprintln!("  λ {} → {}", req.state_name, short(&out));
-        for line in report_lines(b, &out) {
-            eprintln!("    {line}");
-        }
-        Ok(out)
+        })
     }
 
     fn gate(&self, payload: Value, ctx: &Value) -> Result<Value, TaskError> {
@@ -396,6 +412,24 @@ fn task_function(state: &State) -> Option<(String, bool)> {
     }
 }
 
+/// The warning for a `--lambda` whose function no task of the machine names literally (a
+/// misspelt name would otherwise show up only as a task without a handler).
+fn unmatched_warning(spec: &LambdaSpec, functions: &[String]) -> Option<String> {
+    let wanted = function_name(&spec.function);
+    if functions.iter().any(|f| f == wanted) {
+        return None;
+    }
+    Some(format!(
+        "warning: --lambda {}: no Lambda task of this machine names the function `{wanted}` (after substitution it names: {})",
+        spec.function,
+        if functions.is_empty() {
+            "none".to_string()
+        } else {
+            functions.join(", ")
+        }
+    ))
+}
+
 /// Registers the in-process Lambdas with the runner. Callback (`.waitForTaskToken`) tasks of a
 /// builtin are registered by state name: their result is the callback's output, not a Lambda
 /// response.
@@ -428,13 +462,22 @@ pub fn register(
         packages: AtomicU64::new(0),
     });
     let mut callbacks: Vec<(String, String)> = Vec::new();
+    let mut functions: Vec<String> = Vec::new();
     machine.walk(|place| {
-        if let Some((f, true)) = task_function(place.state) {
-            callbacks.push((place.name.to_string(), f));
+        if let Some((f, wait)) = task_function(place.state) {
+            if wait {
+                callbacks.push((place.name.to_string(), f.clone()));
+            }
+            if !functions.contains(&f) {
+                functions.push(f);
+            }
         }
     });
     for spec in specs {
         let wanted = function_name(&spec.function).to_string();
+        if let Some(w) = unmatched_warning(spec, &functions) {
+            eprintln!("{w}");
+        }
         let (e, b) = (env.clone(), spec.builtin);
         runner = runner.handler(&spec.function, move |req: &TaskRequest<'_>| e.call(b, req));
         for (state, f) in &callbacks {
@@ -515,6 +558,31 @@ mod tests {
         );
         assert!(report_lines(Builtin::ApprovalGate, &passed).is_empty());
         assert!(report_lines(Builtin::Validate, &json!({"objects": []})).is_empty());
+    }
+
+    #[test]
+    fn a_lambda_no_task_names_is_a_warning() {
+        let fns = vec!["stepwright-cleanse".to_string()];
+        let spec = |f: &str| LambdaSpec {
+            function: f.into(),
+            builtin: Builtin::Cleanse,
+        };
+        assert_eq!(
+            unmatched_warning(
+                &spec("arn:aws:lambda:us-east-1:1:function:stepwright-cleanse"),
+                &fns
+            ),
+            None
+        );
+        assert_eq!(unmatched_warning(&spec("stepwright-cleanse"), &fns), None);
+        let w = unmatched_warning(&spec("stepwright-clense"), &fns).unwrap();
+        assert!(
+            w.contains("`stepwright-clense`") && w.ends_with("names: stepwright-cleanse)"),
+            "{w}"
+        );
+        assert!(unmatched_warning(&spec("x"), &[])
+            .unwrap()
+            .ends_with("names: none)"));
     }
 
     #[test]

@@ -520,3 +520,41 @@ fn svg_straight_edges_go_round_the_states() {
         assert!(checked > 0, "{name}: no straight edge checked");
     }
 }
+
+/// A misspelt `--lambda` name is a warning naming the machine's functions; s3:// locations
+/// without `--objects` fail with a hint to give it.
+#[test]
+fn lambda_mistakes_say_what_to_do() {
+    let out = bin()
+        .args(["run", "statemachines/training.asl.json", "--format", "json"])
+        .args(["--substitutions", "demo/substitutions.json"])
+        .args([
+            "--mock-config",
+            "demo/mock-config.json",
+            "--test-case",
+            "Deploy",
+        ])
+        .args(["--input", "@demo/inputs/training.json"])
+        .args(["--lambda", "stepwright-clense=builtin:cleanse"])
+        .args(["--lambda", &format!("{FN}-cleanse=builtin:cleanse")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: --lambda stepwright-clense: no Lambda task of this machine names the function `stepwright-clense`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("stepwright-approval-notify"), "{stderr}");
+    assert!(
+        !stderr.contains("warning: --lambda arn:"),
+        "the right name is no warning: {stderr}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let s: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(s["error"], "Cleanse.NoS3Client");
+    assert!(
+        s["cause"].as_str().unwrap().contains("give --objects DIR"),
+        "{s}"
+    );
+}
