@@ -37,7 +37,7 @@ if [ -n "${STEPWRIGHT:-}" ]; then
 else
   command -v cargo >/dev/null || { echo "demo: cargo is needed (https://rustup.rs)" >&2; exit 1; }
   say "Building the stepwright CLI (the first build compiles the Lambdas and the AWS SDK crates: several minutes)"
-  cargo build --quiet -p stepwright-cli
+  cargo build -p stepwright-cli
   target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
   sw="$target_dir/debug/stepwright"
 fi
