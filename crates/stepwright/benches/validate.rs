@@ -5,7 +5,8 @@
 //!
 //! Run: `cargo bench -p stepwright --bench validate` (needs `node` and `tools/node_modules`,
 //! installed by `make setup`; without them the comparison is skipped with a note).
-//! `STEPWRIGHT_BENCH_QUICK=1` shortens the criterion runs.
+//! `STEPWRIGHT_BENCH_QUICK=1` shortens the criterion runs; `STEPWRIGHT_BENCH_PROFILE=N[:RUNS]`
+//! only validates the N-state chain RUNS times (a workload for a profiler).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -125,9 +126,33 @@ fn time_ours(case: &Case, opts: &Options, min: Duration) -> (f64, f64) {
     (wall, cpu)
 }
 
+/// `STEPWRIGHT_BENCH_PROFILE=N[:RUNS]`: validate the N-state chain RUNS times (default 10) and
+/// print the CPU time per run, nothing else: a short, repeatable workload for a profiler
+/// (`valgrind --tool=callgrind`, `perf record`).
+fn profile(spec: &str, opts: &Options) {
+    let mut it = spec.split(':');
+    let n: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(10_000);
+    let runs: u32 = it.next().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let text = chain(n);
+    let cpu0 = thread_cpu().unwrap_or(0.0);
+    let mut valid = true;
+    for _ in 0..runs {
+        valid &= std::hint::black_box(validate_str(&text, opts).is_valid());
+    }
+    let cpu = thread_cpu().unwrap_or(0.0) - cpu0;
+    println!(
+        "chain-{n}: {runs} runs, {:.3} ms CPU per run, valid: {valid}",
+        cpu * 1e3 / f64::from(runs.max(1))
+    );
+}
+
 fn main() {
     let quick = std::env::var_os("STEPWRIGHT_BENCH_QUICK").is_some();
     let opts = Options::default();
+    if let Ok(spec) = std::env::var("STEPWRIGHT_BENCH_PROFILE") {
+        profile(&spec, &opts);
+        return;
+    }
     let corpus = corpus();
     let chains = [(1_000usize, chain(1_000)), (10_000, chain(10_000))];
     let rejected: Vec<&str> = corpus
