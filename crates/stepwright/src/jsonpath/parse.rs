@@ -212,6 +212,7 @@ impl<'s> Parser<'s> {
                 ')' | ']' | '=' | '!' | '<' | '>' | '&' | '|' | ',' if mode == Mode::Filter => {
                     break
                 }
+                ']' => return Err(self.err(self.pos, "unexpected ']' without a matching '['")),
                 _ => self.pos += c.len_utf8(),
             }
         }

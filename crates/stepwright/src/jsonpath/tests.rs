@@ -183,6 +183,10 @@ fn syntax_errors_have_positions() {
         ("$.a[?(@.b > 1]", 13, "')'"),
         ("$x-y", 2, "unexpected '-'"),
         ("$[-0]", 2, "'-0'"),
+        ("$.a]", 3, "without a matching '['"),
+        ("$.a.b]", 5, "without a matching '['"),
+        ("$['a']]", 6, "expected '.' or '['"),
+        ("$[0]]", 4, "expected '.' or '['"),
     ];
     for (text, offset, msg) in cases {
         let err = Path::parse(text).unwrap_err();
