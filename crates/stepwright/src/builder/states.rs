@@ -1109,7 +1109,7 @@ impl<P> Map<P> {
 
 impl Map<Ready> {
     fn into_node(self) -> (Node, Vec<Node>) {
-        let mut n = node(self.name, State::Map(self.state), self.issues);
+        let mut n = node(self.name, State::Map(Box::new(self.state)), self.issues);
         if let Some(mut p) = self.processor {
             p.processor_config = self.config;
             n.subs = vec![p];

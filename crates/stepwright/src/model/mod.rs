@@ -98,8 +98,9 @@ pub struct Branch {
 }
 
 /// One state. `Type` selects the variant.
-// Map is the largest variant; machines hold tens to thousands of states, so the size difference
-// costs little, and unboxed variants keep construction and matching plain.
+// Map is boxed: unboxed it made every state 1,784 bytes (now under 800, Task being the largest),
+// and large machines spent their validation time in cache misses (docs/BENCHMARKS.md, validator
+// section). The other variants stay unboxed to keep construction and matching plain.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "Type")]
@@ -119,7 +120,7 @@ pub enum State {
     /// Runs branches in parallel.
     Parallel(ParallelState),
     /// Runs a processor for each item of an array or data set.
-    Map(MapState),
+    Map(Box<MapState>),
 }
 
 /// A field that is a literal in JSONPath and may be a `{% %}` JSONata expression in JSONata states
@@ -1199,63 +1200,97 @@ impl StateMachine {
     /// Visits every state of the machine, depth first in definition order, including states
     /// inside Parallel branches and Map processors. The callback gets the state's JSON pointer,
     /// its name, the state and its effective query language.
+    ///
+    /// The walk keeps its own stack (no recursion), so a machine built in code with thousands of
+    /// nested branches cannot overflow the thread's stack.
+    ///
+    /// ```
+    /// let m = stepwright::StateMachine::from_json(r#"{"StartAt": "P", "States": {
+    ///   "P": {"Type": "Parallel", "End": true, "Branches": [
+    ///     {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}]},
+    ///   "Z": {"Type": "Succeed"}}}"#).unwrap();
+    /// let mut seen = Vec::new();
+    /// m.walk(|p| seen.push((p.pointer.clone(), p.depth)));
+    /// assert_eq!(seen, [
+    ///     ("/States/P".to_string(), 0),
+    ///     ("/States/P/Branches/0/States/A".to_string(), 1),
+    ///     ("/States/Z".to_string(), 0),
+    /// ]);
+    /// ```
     pub fn walk<'a>(&'a self, mut f: impl FnMut(&StatePlace<'a>)) {
-        fn go<'a>(
-            states: &'a States,
-            base: &str,
+        self.walk_owned(|p| f(&p));
+    }
+
+    /// Every state of the machine in [`StateMachine::walk`] order.
+    pub fn places(&self) -> Vec<StatePlace<'_>> {
+        let mut out = Vec::new();
+        self.walk_owned(|p| out.push(p));
+        out
+    }
+
+    /// The walk itself: an explicit stack of the state maps being visited; each place is handed
+    /// over by value (its pointer is built once).
+    fn walk_owned<'a>(&'a self, mut f: impl FnMut(StatePlace<'a>)) {
+        struct Frame<'a> {
+            states: indexmap::map::Iter<'a, String, State>,
+            base: String,
             lang: QueryLanguage,
             depth: usize,
-            f: &mut dyn FnMut(&StatePlace<'a>),
-        ) {
-            for (name, state) in states {
-                let pointer = crate::diagnostics::pointer_push(base, name);
-                let lang_here = state.query_language(lang);
-                f(&StatePlace {
-                    pointer: pointer.clone(),
-                    name,
-                    state,
-                    query_language: lang_here,
-                    depth,
-                });
-                match state {
-                    State::Parallel(p) => {
-                        for (i, b) in p.branches.iter().enumerate() {
-                            let bp = format!("{pointer}/Branches/{i}/States");
-                            go(
-                                &b.states,
-                                &bp,
-                                b.query_language.unwrap_or(lang_here),
-                                depth + 1,
-                                f,
-                            );
-                        }
-                    }
-                    State::Map(m) => {
-                        let (field, proc_) = match (&m.item_processor, &m.iterator) {
-                            (Some(p), _) => ("ItemProcessor", p),
-                            (None, Some(i)) => ("Iterator", i),
-                            _ => continue,
-                        };
-                        let bp = format!("{pointer}/{field}/States");
-                        go(
-                            &proc_.states,
-                            &bp,
-                            proc_.query_language.unwrap_or(lang_here),
-                            depth + 1,
-                            f,
-                        );
-                    }
-                    _ => {}
-                }
-            }
         }
-        go(
-            &self.states,
-            "/States",
-            self.default_query_language(),
-            0,
-            &mut f,
-        );
+        let mut stack = vec![Frame {
+            states: self.states.iter(),
+            base: "/States".to_string(),
+            lang: self.default_query_language(),
+            depth: 0,
+        }];
+        while let Some(top) = stack.last_mut() {
+            let Some((name, state)) = top.states.next() else {
+                stack.pop();
+                continue;
+            };
+            let pointer = crate::diagnostics::pointer_push(&top.base, name);
+            let lang_here = state.query_language(top.lang);
+            let depth = top.depth;
+            // Children are pushed after the state is handed over, last branch first, so that the
+            // first branch is visited next (depth first, definition order).
+            let mut children: Vec<Frame<'a>> = Vec::new();
+            match state {
+                State::Parallel(p) => {
+                    for (i, b) in p.branches.iter().enumerate().rev() {
+                        children.push(Frame {
+                            states: b.states.iter(),
+                            base: format!("{pointer}/Branches/{i}/States"),
+                            lang: b.query_language.unwrap_or(lang_here),
+                            depth: depth + 1,
+                        });
+                    }
+                }
+                State::Map(m) => {
+                    let proc_ = match (&m.item_processor, &m.iterator) {
+                        (Some(p), _) => Some(("ItemProcessor", p)),
+                        (None, Some(i)) => Some(("Iterator", i)),
+                        _ => None,
+                    };
+                    if let Some((field, p)) = proc_ {
+                        children.push(Frame {
+                            states: p.states.iter(),
+                            base: format!("{pointer}/{field}/States"),
+                            lang: p.query_language.unwrap_or(lang_here),
+                            depth: depth + 1,
+                        });
+                    }
+                }
+                _ => {}
+            }
+            f(StatePlace {
+                pointer,
+                name,
+                state,
+                query_language: lang_here,
+                depth,
+            });
+            stack.extend(children);
+        }
     }
 }
 
@@ -1285,5 +1320,118 @@ impl std::str::FromStr for StateMachine {
     type Err = ParseError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         StateMachine::from_json(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A machine built in code with `depth` Parallel states nested inside each other.
+    fn nested_parallels(depth: usize) -> StateMachine {
+        let leaf = StateMachine::from_json(
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
+                "Branches": [{"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}]}}}"#,
+        )
+        .unwrap();
+        let mut m = leaf.clone();
+        for _ in 1..depth {
+            let Some(State::Parallel(mut p)) = leaf.states.get("P").cloned() else {
+                unreachable!("the leaf is a Parallel state")
+            };
+            let mut branch = p.branches.pop().unwrap();
+            branch.start_at = "P".into();
+            branch.states = std::mem::take(&mut m.states);
+            p.branches.push(branch);
+            m.states.insert("P".into(), State::Parallel(p));
+        }
+        m
+    }
+
+    /// Drops a deeply nested machine without recursing (the derived drop would).
+    fn dismantle(mut m: StateMachine) {
+        let mut pending = vec![std::mem::take(&mut m.states)];
+        while let Some(mut states) = pending.pop() {
+            for (_, s) in states.drain(..) {
+                if let State::Parallel(mut p) = s {
+                    pending.extend(p.branches.drain(..).map(|b| b.states));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn walk_handles_deep_nesting_without_recursion() {
+        const DEPTH: usize = 10_000;
+        let m = nested_parallels(DEPTH);
+        // A small stack: the former recursive walk overflowed it at a few hundred levels.
+        let (count, max_depth, last) = std::thread::scope(|s| {
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn_scoped(s, || {
+                    let mut count = 0usize;
+                    let mut max_depth = 0usize;
+                    let mut last = String::new();
+                    m.walk(|p| {
+                        count += 1;
+                        max_depth = max_depth.max(p.depth);
+                        if matches!(p.state, State::Succeed(_)) {
+                            last = p.pointer.clone();
+                        }
+                    });
+                    (count, max_depth, last)
+                })
+                .unwrap()
+                .join()
+                .unwrap()
+        });
+        assert_eq!(
+            count,
+            DEPTH + 1,
+            "every Parallel state and the innermost Succeed"
+        );
+        assert_eq!(max_depth, DEPTH);
+        assert_eq!(
+            last,
+            format!(
+                "/States/P{}/A",
+                "/Branches/0/States/P".repeat(DEPTH - 1) + "/Branches/0/States"
+            )
+        );
+        dismantle(m);
+    }
+
+    #[test]
+    fn walk_order_is_depth_first_in_definition_order() {
+        let m = StateMachine::from_json(
+            r#"{"StartAt": "P", "States": {
+              "P": {"Type": "Parallel", "Next": "M", "Branches": [
+                {"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Succeed"}}},
+                {"StartAt": "C", "QueryLanguage": "JSONata", "States": {"C": {"Type": "Succeed"}}}]},
+              "M": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "D",
+                "States": {"D": {"Type": "Succeed"}}}}}}"#,
+        )
+        .unwrap();
+        let places: Vec<(String, usize, QueryLanguage)> = m
+            .places()
+            .into_iter()
+            .map(|p| (p.pointer, p.depth, p.query_language))
+            .collect();
+        let jp = QueryLanguage::JsonPath;
+        assert_eq!(
+            places,
+            [
+                ("/States/P".to_string(), 0, jp),
+                ("/States/P/Branches/0/States/A".to_string(), 1, jp),
+                ("/States/P/Branches/0/States/B".to_string(), 1, jp),
+                (
+                    "/States/P/Branches/1/States/C".to_string(),
+                    1,
+                    QueryLanguage::Jsonata
+                ),
+                ("/States/M".to_string(), 0, jp),
+                ("/States/M/ItemProcessor/States/D".to_string(), 1, jp),
+            ]
+        );
     }
 }

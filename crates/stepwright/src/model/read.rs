@@ -299,7 +299,7 @@ fn read_state(v: &Value, ptr: String, errs: &mut Vec<Diagnostic>) -> Option<Stat
         }
         "Map" => {
             o.what = "a Map state";
-            State::Map(MapState {
+            State::Map(Box::new(MapState {
                 common: o.common(),
                 input_path: o.nullable_path("InputPath"),
                 items_path: o.string("ItemsPath"),
@@ -340,7 +340,7 @@ fn read_state(v: &Value, ptr: String, errs: &mut Vec<Diagnostic>) -> Option<Stat
                 retry: o.retry(),
                 catch: o.catch(),
                 transition: o.transition(),
-            })
+            }))
         }
         other => {
             let ptr = pointer_push(&o.ptr, "Type");
@@ -397,7 +397,22 @@ impl<'a, 'e> Obj<'a, 'e> {
 
     fn get(&mut self, key: &'static str) -> Option<&'a Value> {
         self.used.push(key);
-        self.map.get(key)
+        self.lookup(key)
+    }
+
+    /// The value of `key`. State objects have a handful of keys: a scan of the (ordered) entries
+    /// is cheaper than hashing each of the ~20 names the reader asks for.
+    fn lookup(&self, key: &str) -> Option<&'a Value> {
+        let map: &'a Map<String, Value> = self.map;
+        if map.len() <= 16 {
+            map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        } else {
+            map.get(key)
+        }
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.lookup(key).is_some()
     }
 
     fn type_error(&mut self, key: &str, expected: &str, found: &Value) {
@@ -420,7 +435,7 @@ impl<'a, 'e> Obj<'a, 'e> {
     }
 
     fn req_string(&mut self, key: &'static str) -> String {
-        if !self.map.contains_key(key) {
+        if !self.has(key) {
             self.used.push(key);
             let what = if self.what.is_empty() {
                 "this object"
@@ -442,7 +457,7 @@ impl<'a, 'e> Obj<'a, 'e> {
 
     /// A Task `Resource`: a string, or a CloudFormation intrinsic object (`Ref`, `Fn::*`).
     fn resource(&mut self) -> Resource {
-        match self.map.get("Resource") {
+        match self.lookup("Resource") {
             Some(Value::Object(m))
                 if m.len() == 1 && m.keys().all(|k| k == "Ref" || k.starts_with("Fn::")) =>
             {
@@ -740,7 +755,7 @@ impl<'a, 'e> Obj<'a, 'e> {
     }
 
     fn error_equals(&mut self) -> Vec<String> {
-        if !self.map.contains_key("ErrorEquals") {
+        if !self.has("ErrorEquals") {
             self.used.push("ErrorEquals");
             self.errs.push(
                 Diagnostic::error(
@@ -815,7 +830,7 @@ impl<'a, 'e> Obj<'a, 'e> {
     }
 
     fn choices(&mut self) -> Vec<ChoiceRule> {
-        if !self.map.contains_key("Choices") {
+        if !self.has("Choices") {
             self.used.push("Choices");
             self.errs.push(
                 Diagnostic::error(
@@ -867,7 +882,7 @@ impl<'a, 'e> Obj<'a, 'e> {
     fn condition(&mut self, top: bool) -> Condition {
         let keys: Vec<&str> = ["And", "Or", "Not", "Variable", "Condition"]
             .into_iter()
-            .filter(|k| self.map.contains_key(*k))
+            .filter(|k| self.has(k))
             .collect();
         let ops: Vec<(&'a String, Operator)> = self
             .map

@@ -134,16 +134,7 @@ pub fn validate(machine: &StateMachine, options: &Options) -> Vec<Diagnostic> {
 }
 
 fn run(machine: &StateMachine, options: &Options, single_state: bool) -> Vec<Diagnostic> {
-    let mut states = Vec::new();
-    machine.walk(|p| {
-        states.push(StatePlace {
-            pointer: p.pointer.clone(),
-            name: p.name,
-            state: p.state,
-            query_language: p.query_language,
-            depth: p.depth,
-        })
-    });
+    let states = machine.places();
     let ctx = Ctx {
         machine,
         options,

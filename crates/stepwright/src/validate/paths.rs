@@ -24,15 +24,11 @@ struct P<'o> {
 
 impl P<'_> {
     /// A field that holds a path (not a template).
-    fn path(
-        &mut self,
-        value: Option<&str>,
-        ptr: String,
-        field: &str,
-        kind: PathKind,
-        roots: Roots,
-    ) {
+    /// `base` is the pointer of the object holding `field`; the field's pointer is only built
+    /// when a diagnostic needs it.
+    fn path(&mut self, value: Option<&str>, base: &str, field: &str, kind: PathKind, roots: Roots) {
         let Some(v) = value else { return };
+        let ptr = || pointer_push(base, field);
         if self.subst && is_substitution(v) {
             return;
         }
@@ -40,7 +36,7 @@ impl P<'_> {
             if kind == PathKind::PathOrIntrinsic {
                 if self.check {
                     if let Err(e) = syntax::check_intrinsic(v) {
-                        self.out.push(intrinsic_error(ptr, field, v, &e));
+                        self.out.push(intrinsic_error(ptr(), field, v, &e));
                     }
                 }
                 return;
@@ -48,14 +44,14 @@ impl P<'_> {
             self.out.push(
                 Diagnostic::error(
                     Code::InvalidIntrinsic,
-                    ptr,
+                    ptr(),
                     format!("{field} cannot hold an intrinsic function; it takes a path"),
                 )
                 .with_help("intrinsic functions are allowed in payload templates (Parameters, ResultSelector, ItemSelector, Assign with .$ keys) and in ErrorPath/CausePath"),
             );
             return;
         }
-        if let Some(d) = states_in_jsonpath(v, &ptr) {
+        if let Some(d) = states_in_jsonpath(v, ptr) {
             self.out.push(d);
             return;
         }
@@ -70,7 +66,7 @@ impl P<'_> {
             self.out.push(
                 Diagnostic::error(
                     Code::InvalidJsonPath,
-                    ptr,
+                    ptr(),
                     format!(
                         "{field} must be {what}: {} (at character {} of \"{}\")",
                         e.message,
@@ -94,56 +90,68 @@ impl P<'_> {
             return;
         }
         match v {
-            Value::Object(m) => {
-                for (k, val) in m {
-                    let kp = pointer_push(ptr, k);
-                    if let Some(base) = k.strip_suffix(".$") {
-                        if m.contains_key(base) {
-                            self.out.push(
-                                Diagnostic::error(
-                                    Code::DuplicatePayloadKey,
-                                    kp.clone(),
-                                    format!("\"{k}\" and \"{base}\" both produce the field \"{base}\""),
-                                )
-                                .with_help(format!("keep \"{k}\" to read a path, or \"{base}\" for a literal, not both")),
-                            );
-                        }
-                        match val {
-                            Value::String(s) => {
-                                self.path(Some(s), kp, k, PathKind::PathOrIntrinsic, Roots::ALL)
-                            }
-                            other => self.out.push(
-                                Diagnostic::error(
-                                    Code::InvalidJsonPath,
-                                    kp,
-                                    format!("\"{k}\" ends with .$, so its value must be a path or intrinsic function string, found {}", kind(other)),
-                                )
-                                .with_help(format!("drop the .$ to pass the value literally: \"{base}\"")),
-                            ),
-                        }
-                    } else {
-                        if let Value::String(s) = val {
-                            if looks_like_path(s) {
-                                self.out.push(
-                                    Diagnostic::warning(
-                                        Code::NoDollar,
-                                        kp.clone(),
-                                        format!("\"{k}\" holds \"{}\", which looks like a path or intrinsic function but is passed as a literal string", clip(s)),
-                                    )
-                                    .with_help(format!("rename the key to \"{k}.$\" to evaluate it")),
-                                );
-                            }
-                        }
-                        self.template(val, &kp, field, depth + 1);
-                    }
-                }
-            }
+            Value::Object(m) => self.template_object(m, ptr, field, depth),
             Value::Array(items) => {
                 for (i, it) in items.iter().enumerate() {
                     self.template(it, &format!("{ptr}/{i}"), field, depth + 1);
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The entries of a template object (`depth` already checked). Each key's pointer is only
+    /// built when a diagnostic or a nested template needs it.
+    fn template_object(&mut self, m: &Object, ptr: &str, field: &str, depth: usize) {
+        for (k, val) in m {
+            let kp = || pointer_push(ptr, k);
+            if let Some(base) = k.strip_suffix(".$") {
+                if m.contains_key(base) {
+                    self.out.push(
+                        Diagnostic::error(
+                            Code::DuplicatePayloadKey,
+                            kp(),
+                            format!("\"{k}\" and \"{base}\" both produce the field \"{base}\""),
+                        )
+                        .with_help(format!(
+                            "keep \"{k}\" to read a path, or \"{base}\" for a literal, not both"
+                        )),
+                    );
+                }
+                match val {
+                    Value::String(s) => {
+                        self.path(Some(s), ptr, k, PathKind::PathOrIntrinsic, Roots::ALL)
+                    }
+                    other => self.out.push(
+                        Diagnostic::error(
+                            Code::InvalidJsonPath,
+                            kp(),
+                            format!("\"{k}\" ends with .$, so its value must be a path or intrinsic function string, found {}", kind(other)),
+                        )
+                        .with_help(format!("drop the .$ to pass the value literally: \"{base}\"")),
+                    ),
+                }
+            } else {
+                if let Value::String(s) = val {
+                    if looks_like_path(s) {
+                        self.out.push(
+                            Diagnostic::warning(
+                                Code::NoDollar,
+                                kp(),
+                                format!("\"{k}\" holds \"{}\", which looks like a path or intrinsic function but is passed as a literal string", clip(s)),
+                            )
+                            .with_help(format!("rename the key to \"{k}.$\" to evaluate it")),
+                        );
+                    }
+                }
+                // Nested values recurse; a scalar one level past the limit is reported as a
+                // nested value would be.
+                if matches!(val, Value::Object(_) | Value::Array(_))
+                    || depth + 1 > MAX_TEMPLATE_DEPTH
+                {
+                    self.template(val, &kp(), field, depth + 1);
+                }
+            }
         }
     }
 }
@@ -197,19 +205,24 @@ fn intrinsic_error(ptr: String, field: &str, v: &str, e: &syntax::SyntaxError) -
 }
 
 /// `$states` is JSONata's; in a JSONPath field it is a (reserved) variable that does not exist.
-fn states_in_jsonpath(v: &str, ptr: &str) -> Option<Diagnostic> {
+fn states_in_jsonpath(v: &str, ptr: impl FnOnce() -> String) -> Option<Diagnostic> {
     let rest = v.strip_prefix("$states")?;
     if rest.is_empty() || rest.starts_with('.') || rest.starts_with('[') {
         return Some(
             Diagnostic::error(
                 Code::QueryLanguageMismatch,
-                ptr.to_string(),
+                ptr(),
                 "$states is only available in JSONata states",
             )
             .with_help("in JSONPath use $ for the input and $$ for the context object, or make the state JSONata"),
         );
     }
     None
+}
+
+/// A nullable path field's path (`None` when absent or null).
+fn np(v: &NullablePath) -> Option<&str> {
+    v.as_ref().and_then(|x| x.as_deref())
 }
 
 /// Runs the path rules on every JSONPath state.
@@ -225,28 +238,27 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
         }
         let sp = place.pointer.as_str();
         let at = |f: &str| pointer_push(sp, f);
-        let np = |v: &NullablePath| v.as_ref().and_then(|x| x.as_deref()).map(str::to_owned);
         let input_roots = Roots::ALL;
         let result_roots = Roots::INPUT_ONLY;
         match place.state {
             State::Pass(s) => {
                 p.path(
-                    np(&s.input_path).as_deref(),
-                    at("InputPath"),
+                    np(&s.input_path),
+                    sp,
                     "InputPath",
                     PathKind::Path,
                     input_roots,
                 );
                 p.path(
-                    np(&s.result_path).as_deref(),
-                    at("ResultPath"),
+                    np(&s.result_path),
+                    sp,
                     "ResultPath",
                     PathKind::Reference,
                     result_roots,
                 );
                 p.path(
-                    np(&s.output_path).as_deref(),
-                    at("OutputPath"),
+                    np(&s.output_path),
+                    sp,
                     "OutputPath",
                     PathKind::Path,
                     input_roots,
@@ -258,36 +270,36 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             }
             State::Task(s) => {
                 p.path(
-                    np(&s.input_path).as_deref(),
-                    at("InputPath"),
+                    np(&s.input_path),
+                    sp,
                     "InputPath",
                     PathKind::Path,
                     input_roots,
                 );
                 p.path(
-                    np(&s.result_path).as_deref(),
-                    at("ResultPath"),
+                    np(&s.result_path),
+                    sp,
                     "ResultPath",
                     PathKind::Reference,
                     result_roots,
                 );
                 p.path(
-                    np(&s.output_path).as_deref(),
-                    at("OutputPath"),
+                    np(&s.output_path),
+                    sp,
                     "OutputPath",
                     PathKind::Path,
                     input_roots,
                 );
                 p.path(
                     s.timeout_seconds_path.as_deref(),
-                    at("TimeoutSecondsPath"),
+                    sp,
                     "TimeoutSecondsPath",
                     PathKind::Reference,
                     input_roots,
                 );
                 p.path(
                     s.heartbeat_seconds_path.as_deref(),
-                    at("HeartbeatSecondsPath"),
+                    sp,
                     "HeartbeatSecondsPath",
                     PathKind::Reference,
                     input_roots,
@@ -299,27 +311,22 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                     p.template(v, &at("ResultSelector"), "ResultSelector", 0);
                 }
                 if let Some(c) = &s.credentials {
-                    p.template(
-                        &Value::Object(c.clone()),
-                        &at("Credentials"),
-                        "Credentials",
-                        0,
-                    );
+                    p.template_object(c, &at("Credentials"), "Credentials", 0);
                 }
                 assign(&mut p, s.assign.as_ref(), &at("Assign"));
                 catchers(&mut p, place.state, sp);
             }
             State::Choice(s) => {
                 p.path(
-                    np(&s.input_path).as_deref(),
-                    at("InputPath"),
+                    np(&s.input_path),
+                    sp,
                     "InputPath",
                     PathKind::Path,
                     input_roots,
                 );
                 p.path(
-                    np(&s.output_path).as_deref(),
-                    at("OutputPath"),
+                    np(&s.output_path),
+                    sp,
                     "OutputPath",
                     PathKind::Path,
                     input_roots,
@@ -333,29 +340,29 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             }
             State::Wait(s) => {
                 p.path(
-                    np(&s.input_path).as_deref(),
-                    at("InputPath"),
+                    np(&s.input_path),
+                    sp,
                     "InputPath",
                     PathKind::Path,
                     input_roots,
                 );
                 p.path(
-                    np(&s.output_path).as_deref(),
-                    at("OutputPath"),
+                    np(&s.output_path),
+                    sp,
                     "OutputPath",
                     PathKind::Path,
                     input_roots,
                 );
                 p.path(
                     s.seconds_path.as_deref(),
-                    at("SecondsPath"),
+                    sp,
                     "SecondsPath",
                     PathKind::Reference,
                     input_roots,
                 );
                 p.path(
                     s.timestamp_path.as_deref(),
-                    at("TimestampPath"),
+                    sp,
                     "TimestampPath",
                     PathKind::Reference,
                     input_roots,
@@ -364,15 +371,15 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             }
             State::Succeed(s) => {
                 p.path(
-                    np(&s.input_path).as_deref(),
-                    at("InputPath"),
+                    np(&s.input_path),
+                    sp,
                     "InputPath",
                     PathKind::Path,
                     input_roots,
                 );
                 p.path(
-                    np(&s.output_path).as_deref(),
-                    at("OutputPath"),
+                    np(&s.output_path),
+                    sp,
                     "OutputPath",
                     PathKind::Path,
                     input_roots,
@@ -381,14 +388,14 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             State::Fail(s) => {
                 p.path(
                     s.error_path.as_deref(),
-                    at("ErrorPath"),
+                    sp,
                     "ErrorPath",
                     PathKind::PathOrIntrinsic,
                     input_roots,
                 );
                 p.path(
                     s.cause_path.as_deref(),
-                    at("CausePath"),
+                    sp,
                     "CausePath",
                     PathKind::PathOrIntrinsic,
                     input_roots,
@@ -396,22 +403,22 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             }
             State::Parallel(s) => {
                 p.path(
-                    np(&s.input_path).as_deref(),
-                    at("InputPath"),
+                    np(&s.input_path),
+                    sp,
                     "InputPath",
                     PathKind::Path,
                     input_roots,
                 );
                 p.path(
-                    np(&s.result_path).as_deref(),
-                    at("ResultPath"),
+                    np(&s.result_path),
+                    sp,
                     "ResultPath",
                     PathKind::Reference,
                     result_roots,
                 );
                 p.path(
-                    np(&s.output_path).as_deref(),
-                    at("OutputPath"),
+                    np(&s.output_path),
+                    sp,
                     "OutputPath",
                     PathKind::Path,
                     input_roots,
@@ -427,50 +434,50 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             }
             State::Map(s) => {
                 p.path(
-                    np(&s.input_path).as_deref(),
-                    at("InputPath"),
+                    np(&s.input_path),
+                    sp,
                     "InputPath",
                     PathKind::Path,
                     input_roots,
                 );
                 p.path(
-                    np(&s.result_path).as_deref(),
-                    at("ResultPath"),
+                    np(&s.result_path),
+                    sp,
                     "ResultPath",
                     PathKind::Reference,
                     result_roots,
                 );
                 p.path(
-                    np(&s.output_path).as_deref(),
-                    at("OutputPath"),
+                    np(&s.output_path),
+                    sp,
                     "OutputPath",
                     PathKind::Path,
                     input_roots,
                 );
                 p.path(
                     s.items_path.as_deref(),
-                    at("ItemsPath"),
+                    sp,
                     "ItemsPath",
                     PathKind::Reference,
                     input_roots,
                 );
                 p.path(
                     s.max_concurrency_path.as_deref(),
-                    at("MaxConcurrencyPath"),
+                    sp,
                     "MaxConcurrencyPath",
                     PathKind::Reference,
                     input_roots,
                 );
                 p.path(
                     s.tolerated_failure_count_path.as_deref(),
-                    at("ToleratedFailureCountPath"),
+                    sp,
                     "ToleratedFailureCountPath",
                     PathKind::Reference,
                     input_roots,
                 );
                 p.path(
                     s.tolerated_failure_percentage_path.as_deref(),
-                    at("ToleratedFailurePercentagePath"),
+                    sp,
                     "ToleratedFailurePercentagePath",
                     PathKind::Reference,
                     input_roots,
@@ -492,7 +499,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                     if let Some(c) = &r.reader_config {
                         p.path(
                             c.max_items_path.as_deref(),
-                            format!("{rp}/ReaderConfig/MaxItemsPath"),
+                            &format!("{rp}/ReaderConfig"),
                             "MaxItemsPath",
                             PathKind::Reference,
                             input_roots,
@@ -503,14 +510,14 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                     let bp = at("ItemBatcher");
                     p.path(
                         b.max_items_per_batch_path.as_deref(),
-                        pointer_push(&bp, "MaxItemsPerBatchPath"),
+                        &bp,
                         "MaxItemsPerBatchPath",
                         PathKind::Reference,
                         input_roots,
                     );
                     p.path(
                         b.max_input_bytes_per_batch_path.as_deref(),
-                        pointer_push(&bp, "MaxInputBytesPerBatchPath"),
+                        &bp,
                         "MaxInputBytesPerBatchPath",
                         PathKind::Reference,
                         input_roots,
@@ -542,7 +549,7 @@ fn catchers(p: &mut P<'_>, state: &State, sp: &str) {
         let rp = c.result_path.as_ref().and_then(|x| x.as_deref());
         p.path(
             rp,
-            pointer_push(&cp, "ResultPath"),
+            &cp,
             "ResultPath",
             PathKind::Reference,
             Roots::INPUT_ONLY,
@@ -554,7 +561,7 @@ fn catchers(p: &mut P<'_>, state: &State, sp: &str) {
 /// JSONPath `Assign`: like a payload template (keys with `.$` take paths or intrinsics).
 fn assign(p: &mut P<'_>, a: Option<&Object>, ptr: &str) {
     if let Some(a) = a {
-        p.template(&Value::Object(a.clone()), ptr, "Assign", 0);
+        p.template_object(a, ptr, "Assign", 0);
     }
 }
 
@@ -581,7 +588,7 @@ fn condition(p: &mut P<'_>, c: &Condition, ptr: &str, depth: usize) {
         } => {
             p.path(
                 Some(variable),
-                pointer_push(ptr, "Variable"),
+                ptr,
                 "Variable",
                 PathKind::Reference,
                 Roots::ALL,
@@ -590,7 +597,7 @@ fn condition(p: &mut P<'_>, c: &Condition, ptr: &str, depth: usize) {
                 if let Value::String(s) = value {
                     p.path(
                         Some(s),
-                        pointer_push(ptr, operator.as_str()),
+                        ptr,
                         operator.as_str(),
                         PathKind::Reference,
                         Roots::ALL,
