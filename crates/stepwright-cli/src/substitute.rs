@@ -17,8 +17,13 @@ pub struct Substitutions {
     values: BTreeMap<String, String>,
 }
 
+/// Token names as `stepwright deploy` reads them: letters, digits, `_`, `.`, `-`, `:` (so that
+/// `${AWS::Region}` is a token to fill in, never text passed through).
 fn valid_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-:".contains(c))
 }
 
 impl Substitutions {
@@ -67,7 +72,7 @@ impl Substitutions {
     pub fn insert(&mut self, name: &str, value: &str) -> Result<(), String> {
         if !valid_name(name) {
             return Err(format!(
-                "`{name}` is not a token name (letters, digits and _)"
+                "`{name}` is not a token name (letters, digits, _ . - :)"
             ));
         }
         self.values.insert(name.to_string(), value.to_string());
@@ -144,6 +149,14 @@ mod tests {
             ["A", "B"]
         );
         assert_eq!(s.apply("tail ${").unwrap(), "tail ${");
+        // the names deploy accepts are tokens here too: never passed through unfilled
+        assert_eq!(
+            s.apply(r#"{"r": "arn:aws:sns:${AWS::Region}:1:t", "x": "${a.b-c}"}"#)
+                .unwrap_err(),
+            ["AWS::Region", "a.b-c"]
+        );
+        s.insert("AWS::Region", "eu-west-1").unwrap();
+        assert_eq!(s.apply("${AWS::Region}").unwrap(), "eu-west-1");
     }
 
     #[test]
