@@ -52,6 +52,11 @@ pub fn escape(s: &str) -> String {
     out
 }
 
+/// The width of an edge label's background (10px text).
+fn label_w(s: &str) -> f64 {
+    text_w(s) * 0.85 + 8.0
+}
+
 fn text_w(s: &str) -> f64 {
     s.chars().count() as f64 * CHAR_W
 }
@@ -289,6 +294,8 @@ fn layout<'g>(scope: &'g Scope, edges: &'g [Edge]) -> Layout<'g> {
     // lanes for the forward edges that skip a layer (Catch edges to a shared handler, joins)
     let mut lane_of_target: Vec<usize> = Vec::new();
     let mut long: Vec<(usize, usize)> = Vec::new();
+    // the widest label on a lane edge: the margin leaves room for it between lane and states
+    let mut lane_label_w: f64 = 0.0;
     for e in &scope_edges {
         let (v, w) = (index[e.from.as_str()], index[e.to.as_str()]);
         if !back.contains(&(v, w)) && layer[w] > layer[v] + 1 {
@@ -296,13 +303,16 @@ fn layout<'g>(scope: &'g Scope, edges: &'g [Edge]) -> Layout<'g> {
                 lane_of_target.push(w);
             }
             long.push((v, w));
+            if let Some(label) = &e.label {
+                lane_label_w = lane_label_w.max(label_w(label) + 8.0);
+            }
         }
     }
     const LANE: f64 = 12.0;
     let left = if lane_of_target.is_empty() {
         0.0
     } else {
-        LANE * lane_of_target.len() as f64 + 8.0
+        LANE * lane_of_target.len() as f64 + 8.0 + lane_label_w
     };
     let lanes: HashMap<(String, String), f64> = long
         .iter()
@@ -585,7 +595,7 @@ fn edges_svg(
             escape(&e.to)
         );
         if let Some(label) = &e.label {
-            let w = text_w(label) * 0.85 + 8.0;
+            let w = label_w(label);
             let _ = write!(
                 svg.body,
                 r#"<rect class="label-bg" x="{:.1}" y="{:.1}" width="{w:.1}" height="14"/><text class="edge-label" x="{lx:.1}" y="{:.1}">{}</text>"#,
