@@ -558,3 +558,50 @@ fn lambda_mistakes_say_what_to_do() {
         "{s}"
     );
 }
+
+/// Edge labels (Catch error names, Choice conditions) never cover a state's box.
+#[test]
+fn svg_edge_labels_stay_off_the_states() {
+    for name in ["training", "batch-inference", "scale-out"] {
+        let out = bin()
+            .args([
+                "render",
+                &format!("statemachines/{name}.asl.json"),
+                "-f",
+                "svg",
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        let doc = roxmltree::Document::parse(&text).unwrap();
+        let rect = |r: roxmltree::Node| {
+            let f = |k: &str| r.attribute(k).unwrap().parse::<f64>().unwrap();
+            (f("x"), f("y"), f("width"), f("height"))
+        };
+        let states: Vec<(f64, f64, f64, f64)> = doc
+            .descendants()
+            .filter(|n| {
+                n.attribute("class")
+                    .is_some_and(|c| c.starts_with("node state"))
+            })
+            .filter_map(|n| n.children().find(|c| c.tag_name().name() == "rect"))
+            .map(rect)
+            .collect();
+        let labels: Vec<(f64, f64, f64, f64)> = doc
+            .descendants()
+            .filter(|n| n.attribute("class") == Some("label-bg"))
+            .map(rect)
+            .collect();
+        assert!(!labels.is_empty(), "{name}: no edge labels");
+        for l in &labels {
+            for s in &states {
+                let apart =
+                    l.0 + l.2 <= s.0 || s.0 + s.2 <= l.0 || l.1 + l.3 <= s.1 || s.1 + s.3 <= l.1;
+                assert!(
+                    apart,
+                    "{name}: the label at {l:?} covers the state at {s:?}"
+                );
+            }
+        }
+    }
+}
