@@ -522,6 +522,9 @@ fn edges_svg(
     lanes: &HashMap<(String, String), f64>,
 ) {
     let mut lane = 0.0;
+    // the labels placed so far (x, y, width): a label that would cover one moves aside, in the
+    // direction its edge goes
+    let mut placed: Vec<(f64, f64, f64)> = Vec::new();
     for e in edges {
         let from = if e.kind == EdgeKind::Branch {
             svg.cluster_nodes.get(&e.from)
@@ -596,11 +599,23 @@ fn edges_svg(
         );
         if let Some(label) = &e.label {
             let w = label_w(label);
+            let (mut x0, y0) = (lx - w / 2.0, ly - 9.0);
+            let rightwards = ex >= sx;
+            for _ in 0..placed.len() {
+                let hit = placed.iter().find(|&&(px, py, pw)| {
+                    x0 < px + pw && px < x0 + w && y0 < py + 14.0 && py < y0 + 14.0
+                });
+                match hit {
+                    Some(&(px, _, pw)) if rightwards => x0 = px + pw + 2.0,
+                    Some(&(px, _, _)) => x0 = px - w - 2.0,
+                    None => break,
+                }
+            }
+            placed.push((x0, y0, w));
             let _ = write!(
                 svg.body,
-                r#"<rect class="label-bg" x="{:.1}" y="{:.1}" width="{w:.1}" height="14"/><text class="edge-label" x="{lx:.1}" y="{:.1}">{}</text>"#,
-                lx - w / 2.0,
-                ly - 9.0,
+                r#"<rect class="label-bg" x="{x0:.1}" y="{y0:.1}" width="{w:.1}" height="14"/><text class="edge-label" x="{:.1}" y="{:.1}">{}</text>"#,
+                x0 + w / 2.0,
                 ly + 2.0,
                 escape(label)
             );
