@@ -559,7 +559,7 @@ fn lambda_mistakes_say_what_to_do() {
     );
 }
 
-/// Edge labels (Catch error names, Choice conditions) never cover a state's box.
+/// Edge labels (Catch error names, Choice conditions) never cover a state's box or each other.
 #[test]
 fn svg_edge_labels_stay_off_the_states() {
     for name in ["training", "batch-inference", "scale-out"] {
@@ -601,6 +601,13 @@ fn svg_edge_labels_stay_off_the_states() {
                     apart,
                     "{name}: the label at {l:?} covers the state at {s:?}"
                 );
+            }
+        }
+        for (i, a) in labels.iter().enumerate() {
+            for b in &labels[i + 1..] {
+                let apart =
+                    a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1;
+                assert!(apart, "{name}: the labels at {a:?} and {b:?} overlap");
             }
         }
     }
