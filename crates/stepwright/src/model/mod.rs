@@ -8,6 +8,7 @@
 //! Field order on output is fixed (the order of the struct fields), so the JSON a machine renders
 //! to is deterministic.
 
+pub(crate) mod json;
 mod read;
 
 use indexmap::IndexMap;
@@ -1154,6 +1155,10 @@ impl StateMachine {
     /// This checks the shape only; [`crate::validate()`] checks everything else (transitions,
     /// paths, expressions, limits).
     pub fn from_json(text: &str) -> Result<StateMachine, ParseError> {
+        // Fast path: valid JSON without duplicate keys is read straight from the text.
+        if let Some(tree) = json::parse(text) {
+            return StateMachine::from_tree(&tree);
+        }
         let value: Value = serde_json::from_str(text).map_err(|e| {
             ParseError::new(vec![Diagnostic::error(
                 crate::diagnostics::Code::InvalidJson,
@@ -1167,8 +1172,14 @@ impl StateMachine {
 
     /// Reads a definition from a parsed JSON value (see [`StateMachine::from_json`]).
     pub fn from_value(value: &Value) -> Result<StateMachine, ParseError> {
+        StateMachine::from_tree(&json::J::from_value(value))
+    }
+
+    /// Reads a definition from a borrowed JSON tree (what [`StateMachine::from_value`] and the
+    /// text fast path share).
+    pub(crate) fn from_tree(tree: &json::J<'_>) -> Result<StateMachine, ParseError> {
         let mut errors = Vec::new();
-        let machine = read::read_machine(value, &mut errors);
+        let machine = read::read_machine(tree, &mut errors);
         match machine {
             Some(m) if errors.is_empty() => Ok(m),
             _ => Err(ParseError::new(errors)),

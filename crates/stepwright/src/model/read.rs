@@ -1,10 +1,10 @@
-//! JSON value → model, collecting every structural problem with its JSON pointer.
+//! JSON tree ([`super::json::J`]) → model, collecting every structural problem with its JSON pointer.
 //!
 //! The reader never stops at the first problem: it reads what it can, records a diagnostic for
 //! each unknown field, wrong type or missing required field, and fills gaps with defaults. The
 //! caller discards the result when any diagnostic was recorded.
 
-use serde_json::{Map, Value};
+use super::json::{to_map, Members, J};
 
 use super::*;
 use crate::diagnostics::{pointer_push, Code, Diagnostic};
@@ -61,13 +61,13 @@ const ALL_FIELDS: &[&str] = &[
     "ResultWriter",
 ];
 
-pub(super) fn read_machine(v: &Value, errs: &mut Vec<Diagnostic>) -> Option<StateMachine> {
+pub(super) fn read_machine(v: &J<'_>, errs: &mut Vec<Diagnostic>) -> Option<StateMachine> {
     let Some(map) = v.as_object() else {
         errs.push(
             Diagnostic::error(
                 Code::SchemaValidationFailed,
                 "",
-                format!("a state machine definition must be a JSON object, found {}", kind(v)),
+                format!("a state machine definition must be a JSON object, found {}", v.kind()),
             )
             .with_help(r#"start from {"StartAt": "First", "States": {"First": {"Type": "Pass", "End": true}}}"#),
         );
@@ -91,7 +91,7 @@ pub(super) fn read_machine(v: &Value, errs: &mut Vec<Diagnostic>) -> Option<Stat
     })
 }
 
-fn read_branch(v: &Value, ptr: String, errs: &mut Vec<Diagnostic>, map_state: bool) -> Branch {
+fn read_branch(v: &J<'_>, ptr: String, errs: &mut Vec<Diagnostic>, map_state: bool) -> Branch {
     let Some(map) = v.as_object() else {
         let what = if map_state {
             "a Map processor"
@@ -103,7 +103,7 @@ fn read_branch(v: &Value, ptr: String, errs: &mut Vec<Diagnostic>, map_state: bo
             ptr,
             format!(
                 "{what} must be a JSON object with StartAt and States, found {}",
-                kind(v)
+                v.kind()
             ),
         ));
         return Branch {
@@ -154,23 +154,23 @@ fn read_branch(v: &Value, ptr: String, errs: &mut Vec<Diagnostic>, map_state: bo
     }
 }
 
-fn read_state(v: &Value, ptr: String, errs: &mut Vec<Diagnostic>) -> Option<State> {
+fn read_state(v: &J<'_>, ptr: String, errs: &mut Vec<Diagnostic>) -> Option<State> {
     let Some(map) = v.as_object() else {
         errs.push(Diagnostic::error(
             Code::SchemaValidationFailed,
             ptr,
-            format!("a state must be a JSON object, found {}", kind(v)),
+            format!("a state must be a JSON object, found {}", v.kind()),
         ));
         return None;
     };
-    let ty = match map.get("Type") {
-        Some(Value::String(t)) => t.as_str(),
+    let ty = match map.iter().find(|(k, _)| k == "Type").map(|(_, v)| v) {
+        Some(J::String(t)) => t.as_ref(),
         Some(other) => {
             errs.push(
                 Diagnostic::error(
                     Code::SchemaValidationFailed,
                     pointer_push(&ptr, "Type"),
-                    format!("Type must be a string, found {}", kind(other)),
+                    format!("Type must be a string, found {}", other.kind()),
                 )
                 .with_help(TYPES_HELP),
             );
@@ -368,7 +368,7 @@ const TYPES_HELP: &str = "Type is one of Pass, Task, Choice, Wait, Succeed, Fail
 
 /// A JSON object being read: tracks which keys were consumed so that the rest are reported.
 struct Obj<'a, 'e> {
-    map: &'a Map<String, Value>,
+    map: &'a Members<'a>,
     ptr: String,
     errs: &'e mut Vec<Diagnostic>,
     used: Vec<&'static str>,
@@ -377,7 +377,7 @@ struct Obj<'a, 'e> {
 
 impl<'a, 'e> Obj<'a, 'e> {
     fn new(
-        map: &'a Map<String, Value>,
+        map: &'a Members<'a>,
         ptr: String,
         errs: &'e mut Vec<Diagnostic>,
         what: &'static str,
@@ -395,38 +395,35 @@ impl<'a, 'e> Obj<'a, 'e> {
         pointer_push(&self.ptr, key)
     }
 
-    fn get(&mut self, key: &'static str) -> Option<&'a Value> {
+    fn get(&mut self, key: &'static str) -> Option<&'a J<'a>> {
         self.used.push(key);
         self.lookup(key)
     }
 
-    /// The value of `key`. State objects have a handful of keys: a scan of the (ordered) entries
-    /// is cheaper than hashing each of the ~20 names the reader asks for.
-    fn lookup(&self, key: &str) -> Option<&'a Value> {
-        let map: &'a Map<String, Value> = self.map;
-        if map.len() <= 16 {
-            map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
-        } else {
-            map.get(key)
-        }
+    /// The value of `key`. State objects have a handful of keys: a scan of the members is cheaper
+    /// than hashing each of the ~20 names the reader asks for (keys are unique: see
+    /// [`super::json::parse`]).
+    fn lookup(&self, key: &str) -> Option<&'a J<'a>> {
+        let map: &'a Members<'a> = self.map;
+        map.iter().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     fn has(&self, key: &str) -> bool {
         self.lookup(key).is_some()
     }
 
-    fn type_error(&mut self, key: &str, expected: &str, found: &Value) {
+    fn type_error(&mut self, key: &str, expected: &str, found: &J<'_>) {
         let d = Diagnostic::error(
             Code::SchemaValidationFailed,
             self.at(key),
-            format!("{key} must be {expected}, found {}", kind(found)),
+            format!("{key} must be {expected}, found {}", found.kind()),
         );
         self.errs.push(d);
     }
 
     fn string(&mut self, key: &'static str) -> Option<String> {
         match self.get(key)? {
-            Value::String(s) => Some(s.clone()),
+            J::String(s) => Some(s.to_string()),
             other => {
                 self.type_error(key, "a string", other);
                 None
@@ -458,13 +455,13 @@ impl<'a, 'e> Obj<'a, 'e> {
     /// A Task `Resource`: a string, or a CloudFormation intrinsic object (`Ref`, `Fn::*`).
     fn resource(&mut self) -> Resource {
         match self.lookup("Resource") {
-            Some(Value::Object(m))
-                if m.len() == 1 && m.keys().all(|k| k == "Ref" || k.starts_with("Fn::")) =>
+            Some(J::Object(m))
+                if m.len() == 1 && m.iter().all(|(k, _)| k == "Ref" || k.starts_with("Fn::")) =>
             {
                 self.used.push("Resource");
-                Resource::Cfn(m.clone())
+                Resource::Cfn(to_map(m))
             }
-            Some(Value::Object(_)) => {
+            Some(J::Object(_)) => {
                 self.used.push("Resource");
                 self.errs.push(
                     Diagnostic::error(
@@ -482,7 +479,7 @@ impl<'a, 'e> Obj<'a, 'e> {
 
     fn bool(&mut self, key: &'static str) -> Option<bool> {
         match self.get(key)? {
-            Value::Bool(b) => Some(*b),
+            J::Bool(b) => Some(*b),
             other => {
                 self.type_error(key, "true or false", other);
                 None
@@ -493,7 +490,7 @@ impl<'a, 'e> Obj<'a, 'e> {
     fn u64(&mut self, key: &'static str) -> Option<u64> {
         let v = self.get(key)?;
         match v {
-            Value::Number(n) => {
+            J::Number(n) => {
                 if let Some(u) = n.as_u64() {
                     Some(u)
                 } else if n.as_i64().is_some() {
@@ -517,7 +514,7 @@ impl<'a, 'e> Obj<'a, 'e> {
 
     fn number(&mut self, key: &'static str) -> Option<serde_json::Number> {
         match self.get(key)? {
-            Value::Number(n) => Some(n.clone()),
+            J::Number(n) => Some(n.clone()),
             other => {
                 self.type_error(key, "a number", other);
                 None
@@ -528,8 +525,8 @@ impl<'a, 'e> Obj<'a, 'e> {
     fn int_or_expr(&mut self, key: &'static str) -> Option<IntOrExpr> {
         let v = self.get(key)?;
         match v {
-            Value::String(s) => Some(IntOrExpr::Expr(s.clone())),
-            Value::Number(n) => {
+            J::String(s) => Some(IntOrExpr::Expr(s.to_string())),
+            J::Number(n) => {
                 if let Some(u) = n.as_u64() {
                     Some(IntOrExpr::Int(u))
                 } else if n.as_i64().is_some() {
@@ -553,8 +550,8 @@ impl<'a, 'e> Obj<'a, 'e> {
 
     fn number_or_expr(&mut self, key: &'static str) -> Option<NumberOrExpr> {
         match self.get(key)? {
-            Value::String(s) => Some(NumberOrExpr::Expr(s.clone())),
-            Value::Number(n) => Some(NumberOrExpr::Number(n.clone())),
+            J::String(s) => Some(NumberOrExpr::Expr(s.to_string())),
+            J::Number(n) => Some(NumberOrExpr::Number(n.clone())),
             other => {
                 self.type_error(key, "a number (or a JSONata expression)", other);
                 None
@@ -562,13 +559,13 @@ impl<'a, 'e> Obj<'a, 'e> {
         }
     }
 
-    fn value(&mut self, key: &'static str) -> Option<Value> {
-        self.get(key).cloned()
+    fn value(&mut self, key: &'static str) -> Option<serde_json::Value> {
+        self.get(key).map(J::to_value)
     }
 
     fn object(&mut self, key: &'static str) -> Option<Object> {
         match self.get(key)? {
-            Value::Object(m) => Some(m.clone()),
+            J::Object(m) => Some(to_map(m)),
             other => {
                 self.type_error(key, "a JSON object", other);
                 None
@@ -578,8 +575,8 @@ impl<'a, 'e> Obj<'a, 'e> {
 
     fn nullable_path(&mut self, key: &'static str) -> NullablePath {
         match self.get(key)? {
-            Value::Null => Some(None),
-            Value::String(s) => Some(Some(s.clone())),
+            J::Null => Some(None),
+            J::String(s) => Some(Some(s.to_string())),
             other => {
                 self.type_error(key, "a path string or null", other);
                 None
@@ -601,7 +598,7 @@ impl<'a, 'e> Obj<'a, 'e> {
         let v = self.get(key)?;
         let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
         match v {
-            Value::String(s) => {
+            J::String(s) => {
                 if let Some((_, t)) = allowed.iter().find(|(n, _)| n == s) {
                     return Some(*t);
                 }
@@ -643,7 +640,7 @@ impl<'a, 'e> Obj<'a, 'e> {
         f: impl FnOnce(&mut Obj<'a, '_>) -> T,
     ) -> Option<T> {
         let v = self.get(key)?;
-        let Value::Object(m) = v else {
+        let J::Object(m) = v else {
             self.type_error(key, "a JSON object", v);
             return None;
         };
@@ -674,14 +671,14 @@ impl<'a, 'e> Obj<'a, 'e> {
             }
             return out;
         };
-        let Value::Object(m) = v else {
+        let J::Object(m) = v else {
             self.type_error(key, "a JSON object of states by name", v);
             return out;
         };
         let base = self.at(key);
         for (name, sv) in m {
             if let Some(s) = read_state(sv, pointer_push(&base, name), self.errs) {
-                out.insert(name.clone(), s);
+                out.insert(name.to_string(), s);
             }
         }
         out
@@ -699,7 +696,7 @@ impl<'a, 'e> Obj<'a, 'e> {
             );
             return Vec::new();
         };
-        let Value::Array(items) = v else {
+        let J::Array(items) = v else {
             self.type_error("Branches", "an array of branches", v);
             return Vec::new();
         };
@@ -736,18 +733,18 @@ impl<'a, 'e> Obj<'a, 'e> {
 
     fn string_array(&mut self, key: &'static str) -> Option<Vec<String>> {
         let v = self.get(key)?;
-        let Value::Array(items) = v else {
+        let J::Array(items) = v else {
             self.type_error(key, "an array of strings", v);
             return None;
         };
         let mut out = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
             match it {
-                Value::String(s) => out.push(s.clone()),
+                J::String(s) => out.push(s.to_string()),
                 other => self.errs.push(Diagnostic::error(
                     Code::SchemaValidationFailed,
                     format!("{}/{i}", self.at(key)),
-                    format!("{key} must hold strings only, found {}", kind(other)),
+                    format!("{key} must hold strings only, found {}", other.kind()),
                 )),
             }
         }
@@ -777,7 +774,7 @@ impl<'a, 'e> Obj<'a, 'e> {
         f: impl Fn(&mut Obj<'a, '_>) -> T,
     ) -> Option<Vec<T>> {
         let v = self.get(key)?;
-        let Value::Array(items) = v else {
+        let J::Array(items) = v else {
             self.type_error(key, "an array", v);
             return None;
         };
@@ -785,11 +782,11 @@ impl<'a, 'e> Obj<'a, 'e> {
         let mut out = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
             let ptr = format!("{base}/{i}");
-            let Value::Object(m) = it else {
+            let J::Object(m) = it else {
                 self.errs.push(Diagnostic::error(
                     Code::SchemaValidationFailed,
                     ptr,
-                    format!("each {what} must be a JSON object, found {}", kind(it)),
+                    format!("each {what} must be a JSON object, found {}", it.kind()),
                 ));
                 continue;
             };
@@ -856,14 +853,14 @@ impl<'a, 'e> Obj<'a, 'e> {
         .unwrap_or_default()
     }
 
-    fn nested(&mut self, v: &'a Value, ptr: String) -> NestedCondition {
-        let Value::Object(m) = v else {
+    fn nested(&mut self, v: &'a J<'a>, ptr: String) -> NestedCondition {
+        let J::Object(m) = v else {
             self.errs.push(Diagnostic::error(
                 Code::SchemaValidationFailed,
                 ptr,
                 format!(
                     "a nested choice rule must be a JSON object, found {}",
-                    kind(v)
+                    v.kind()
                 ),
             ));
             return NestedCondition {
@@ -884,10 +881,10 @@ impl<'a, 'e> Obj<'a, 'e> {
             .into_iter()
             .filter(|k| self.has(k))
             .collect();
-        let ops: Vec<(&'a String, Operator)> = self
+        let ops: Vec<(&'a str, Operator)> = self
             .map
-            .keys()
-            .filter_map(|k| Operator::from_name(k).map(|op| (k, op)))
+            .iter()
+            .filter_map(|(k, _)| Operator::from_name(k).map(|op| (k.as_ref(), op)))
             .collect();
         for (k, _) in &ops {
             // Mark operator keys as used; they are checked below.
@@ -917,7 +914,7 @@ impl<'a, 'e> Obj<'a, 'e> {
                 if let Some(op) = ops.first() {
                     self.stray_operator(op.0);
                 }
-                let Value::Array(items) = v else {
+                let J::Array(items) = v else {
                     self.type_error(key, "an array of choice rules", v);
                     return dummy;
                 };
@@ -965,8 +962,9 @@ impl<'a, 'e> Obj<'a, 'e> {
                         dummy
                     }
                     [(name, op)] => {
-                        let value = self.map[name.as_str()].clone();
-                        self.check_operand(name, *op, &value);
+                        let raw = self.lookup(name).unwrap_or(&J::Null);
+                        self.check_operand(name, *op, raw);
+                        let value = raw.to_value();
                         Condition::Compare {
                             variable,
                             operator: *op,
@@ -974,7 +972,7 @@ impl<'a, 'e> Obj<'a, 'e> {
                         }
                     }
                     many => {
-                        let names: Vec<&str> = many.iter().map(|(n, _)| n.as_str()).collect();
+                        let names: Vec<&str> = many.iter().map(|(n, _)| *n).collect();
                         self.errs.push(
                             Diagnostic::error(
                                 Code::SchemaValidationFailed,
@@ -996,7 +994,7 @@ impl<'a, 'e> Obj<'a, 'e> {
                     self.stray_operator(op.0);
                 }
                 match v {
-                    Value::String(_) | Value::Bool(_) => Condition::Jsonata(v.clone()),
+                    J::String(_) | J::Bool(_) => Condition::Jsonata(v.to_value()),
                     other => {
                         self.type_error(
                             "Condition",
@@ -1037,14 +1035,14 @@ impl<'a, 'e> Obj<'a, 'e> {
         ));
     }
 
-    fn check_operand(&mut self, name: &str, op: Operator, v: &Value) {
+    fn check_operand(&mut self, name: &str, op: Operator, v: &J<'_>) {
         let ok = match op.operand() {
             OperandKind::String
             | OperandKind::Pattern
             | OperandKind::Timestamp
-            | OperandKind::Path => v.is_string(),
-            OperandKind::Number => v.is_number(),
-            OperandKind::Boolean => v.is_boolean(),
+            | OperandKind::Path => matches!(v, J::String(_)),
+            OperandKind::Number => matches!(v, J::Number(_)),
+            OperandKind::Boolean => matches!(v, J::Bool(_)),
         };
         if !ok {
             let expected = match op.operand() {
@@ -1058,7 +1056,7 @@ impl<'a, 'e> Obj<'a, 'e> {
             let d = Diagnostic::error(
                 Code::SchemaValidationFailed,
                 self.at(name),
-                format!("{name} must be {expected}, found {}", kind(v)),
+                format!("{name} must be {expected}, found {}", v.kind()),
             );
             self.errs.push(d);
         }
@@ -1066,8 +1064,8 @@ impl<'a, 'e> Obj<'a, 'e> {
 
     /// Reports every key that was not read. `extra` are keys that are allowed but ignored.
     fn finish(self, extra: &[&str]) {
-        for key in self.map.keys() {
-            if self.used.iter().any(|u| u == key) || extra.contains(&key.as_str()) {
+        for (key, _) in self.map {
+            if self.used.iter().any(|u| u == key) || extra.contains(&key.as_ref()) {
                 continue;
             }
             let what = if self.what.is_empty() {
@@ -1078,7 +1076,7 @@ impl<'a, 'e> Obj<'a, 'e> {
             let mut d = Diagnostic::error(
                 Code::SchemaValidationFailed,
                 pointer_push(&self.ptr, key),
-                if ALL_FIELDS.contains(&key.as_str()) {
+                if ALL_FIELDS.contains(&key.as_ref()) {
                     format!("{key} is not a field of {what}")
                 } else {
                     format!("unknown field {key} in {what}")
@@ -1092,18 +1090,6 @@ impl<'a, 'e> Obj<'a, 'e> {
             }
             self.errs.push(d);
         }
-    }
-}
-
-/// The JSON type of a value, for messages.
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -34,9 +34,12 @@ mod paths;
 mod resource;
 mod text;
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use crate::diagnostics::{Code, Diagnostic, Severity};
+use crate::model::json::{self, J};
 use crate::model::{ExecutionType, State, StateMachine, StatePlace};
 use crate::source::{locate_all, LineIndex, Span};
 
@@ -171,14 +174,20 @@ const SINGLE: &str = "State";
 /// assert_eq!(r.diagnostics()[0].pointer, "");
 /// ```
 pub fn validate_state_str(text: &str, options: &Options) -> Report {
-    check_text(text, options, |value, opts, out| {
-        let mut states = serde_json::Map::new();
-        states.insert(SINGLE.to_string(), value.clone());
-        let mut m = serde_json::Map::new();
-        m.insert("StartAt".into(), Value::String(SINGLE.into()));
-        m.insert("States".into(), Value::Object(states));
-        let wrapped = Value::Object(m);
-        let diags = match StateMachine::from_value(&wrapped) {
+    validate_state_text(text, options, true)
+}
+
+/// [`validate_state_str`], optionally without the one-pass fast path.
+fn validate_state_text(text: &str, options: &Options, fast: bool) -> Report {
+    check_text(text, options, fast, |tree, opts, out| {
+        let wrapped = J::Object(vec![
+            (Cow::Borrowed("StartAt"), J::String(Cow::Borrowed(SINGLE))),
+            (
+                Cow::Borrowed("States"),
+                J::Object(vec![(Cow::Borrowed(SINGLE), tree)]),
+            ),
+        ]);
+        let diags = match StateMachine::from_tree(&wrapped) {
             Ok(machine) => run(&machine, opts, true),
             Err(e) => e.into_diagnostics(),
         };
@@ -199,15 +208,30 @@ pub fn validate_state_str(text: &str, options: &Options) -> Report {
 ///
 /// See the [module documentation](self) for an example.
 pub fn validate_str(text: &str, options: &Options) -> Report {
-    check_text(text, options, |value, opts, out| {
-        out.extend(validate_value(value, opts));
-    })
+    validate_text(text, options, true)
 }
 
+/// [`validate_str`], optionally without the one-pass fast path (the tests compare the two).
+fn validate_text(text: &str, options: &Options, fast: bool) -> Report {
+    check_text(
+        text,
+        options,
+        fast,
+        |tree, opts, out| match StateMachine::from_tree(&tree) {
+            Ok(m) => out.extend(validate(&m, opts)),
+            Err(e) => out.extend(e.into_diagnostics()),
+        },
+    )
+}
+
+/// The checks on the text, then `rules` on the parsed tree. Valid JSON without duplicate keys
+/// (nearly every definition) is read in one pass straight from the text; anything else goes
+/// through `serde_json`, whose syntax errors are reported, and the duplicate-key scan.
 fn check_text(
     text: &str,
     options: &Options,
-    rules: impl FnOnce(&Value, &Options, &mut Vec<Diagnostic>),
+    fast: bool,
+    rules: impl FnOnce(J<'_>, &Options, &mut Vec<Diagnostic>),
 ) -> Report {
     let mut diags = Vec::new();
     if text.len() > MAX_DEFINITION_BYTES {
@@ -228,6 +252,10 @@ fn check_text(
             Diagnostic::error(Code::InvalidJson, "", "the definition is empty")
                 .with_help(r#"a definition is a JSON object such as {"StartAt": "A", "States": {"A": {"Type": "Succeed"}}}"#),
         );
+        return Report::from_text(diags, text, Vec::new());
+    }
+    if let Some(tree) = json::parse(text).filter(|_| fast) {
+        rules(tree, options, &mut diags);
         return Report::from_text(diags, text, Vec::new());
     }
     let value: Value = match serde_json::from_str(text) {
@@ -254,7 +282,7 @@ fn check_text(
         }
     };
     text::duplicate_keys(text, &mut diags);
-    rules(&value, options, &mut diags);
+    rules(J::from_value(&value), options, &mut diags);
     Report::from_text(diags, text, Vec::new())
 }
 

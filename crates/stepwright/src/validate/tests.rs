@@ -894,3 +894,99 @@ fn passes_are_registered_once() {
     names.dedup();
     assert_eq!(names.len(), n);
 }
+
+// ---- the one-pass text reader and the serde_json route agree ---------------------------------
+
+/// Every corpus text (as written, compact and pretty), and variants with one member's value
+/// replaced by a value of another JSON type: the fast path gives exactly the report (codes,
+/// messages, pointers, spans, order) of the serde_json route it replaces.
+#[test]
+fn fast_path_reports_equal_the_serde_json_route() {
+    fn texts(dir: &std::path::Path) -> Vec<String> {
+        let mut out = Vec::new();
+        for f in testkit::json_files(dir) {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let Ok(v) = serde_json::from_str::<Value>(&text) else {
+                out.push(text);
+                continue;
+            };
+            match (v.get("definition"), v.get("state_definition")) {
+                (Some(d), _) | (None, Some(d)) => {
+                    out.push(d.to_string());
+                    out.push(serde_json::to_string_pretty(d).unwrap());
+                }
+                _ => out.push(text),
+            }
+        }
+        out
+    }
+    /// Pointers to every object member and array item, in document order.
+    fn slots(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    let p = crate::diagnostics::pointer_push(&at, k);
+                    out.push(p.clone());
+                    slots(x, p, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, x) in items.iter().enumerate() {
+                    let p = format!("{at}/{i}");
+                    out.push(p.clone());
+                    slots(x, p, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let replacements = [
+        json!(null),
+        json!(7),
+        json!(-3),
+        json!(2.5),
+        json!("$.x"),
+        json!("x\n\"y\""),
+        json!([]),
+        json!({}),
+        json!(true),
+        json!({"Type": "Pass", "End": true}),
+    ];
+    let root = testkit::conformance_dir();
+    let mut all = texts(&root.join("localstack"));
+    all.extend(texts(&root.join("asl-validator")));
+    assert!(all.len() > 1500, "the corpus is there: {} texts", all.len());
+    let (mut compared, mut fast) = (0usize, 0usize);
+    let mut check = |text: &str, opts: &Options| {
+        let via_serde = validate_text(text, opts, false);
+        let direct = validate_text(text, opts, true);
+        assert_eq!(direct, via_serde, "text: {text}");
+        // The single-state (TestState) entry point too.
+        let via_serde = validate_state_text(text, opts, false);
+        let direct = validate_state_text(text, opts, true);
+        assert_eq!(direct, via_serde, "state text: {text}");
+        compared += 1;
+        fast += usize::from(crate::model::json::parse(text).is_some());
+    };
+    for (n, text) in all.iter().enumerate() {
+        check(text, &Options::default());
+        let Ok(v) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        if n % 2 == 1 {
+            continue; // the pretty twin: same members
+        }
+        let mut at = Vec::new();
+        slots(&v, String::new(), &mut at);
+        let stride = (at.len() / 6).max(1);
+        for (i, p) in at.iter().enumerate().step_by(stride) {
+            let mut m = v.clone();
+            *m.pointer_mut(p).unwrap() = replacements[(n + i) % replacements.len()].clone();
+            check(&m.to_string(), &Options::default());
+        }
+    }
+    assert!(
+        fast * 10 > compared * 9,
+        "{fast} of {compared} texts took the fast path"
+    );
+}

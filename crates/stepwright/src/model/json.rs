@@ -1,0 +1,403 @@
+//! A borrowed JSON tree for the model reader, and a strict one-pass parser that builds it from
+//! text.
+//!
+//! Reading a definition through `serde_json::Value` costs a hash-map entry, an owned key and a
+//! SipHash per member, then a clone of every payload the model keeps. This tree borrows its
+//! strings from the text (escaped strings are decoded into owned ones), keeps object members
+//! in a vector, and is converted to `Value` only for the payloads the model stores.
+//!
+//! The parser is a fast path, not a second JSON implementation to trust: it returns `None` for
+//! anything it does not accept exactly as `serde_json` would (any syntax error, duplicate keys,
+//! deep nesting, numbers other than plain integers and strings with escapes are delegated to
+//! `serde_json` itself), and the caller then takes the `serde_json::Value` route, which produces
+//! the diagnostics. The two routes give the same model: `tests` compare them on the corpus.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+
+use serde_json::{Map, Number, Value};
+
+/// The members of an object, in text order (keys are unique: see [`parse`]).
+pub(crate) type Members<'a> = Vec<(Cow<'a, str>, J<'a>)>;
+
+/// A JSON value whose strings may borrow from the text.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum J<'a> {
+    Null,
+    Bool(bool),
+    Number(Number),
+    String(Cow<'a, str>),
+    Array(Vec<J<'a>>),
+    Object(Members<'a>),
+}
+
+/// Nesting deeper than this goes to `serde_json` (whose limit is 128 levels), so that its error
+/// is the one reported.
+const MAX_DEPTH: usize = 100;
+
+/// Objects with more members than this check their keys for duplicates with a hash set.
+const LINEAR_KEYS: usize = 16;
+
+impl<'a> J<'a> {
+    /// Borrows a `serde_json` value (strings are not copied).
+    pub(crate) fn from_value(v: &'a Value) -> J<'a> {
+        match v {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Number(n) => J::Number(n.clone()),
+            Value::String(s) => J::String(Cow::Borrowed(s)),
+            Value::Array(items) => J::Array(items.iter().map(J::from_value).collect()),
+            Value::Object(m) => J::Object(
+                m.iter()
+                    .map(|(k, v)| (Cow::Borrowed(k.as_str()), J::from_value(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The value as a `serde_json::Value` (for the payloads the model keeps).
+    pub(crate) fn to_value(&self) -> Value {
+        match self {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Number(n.clone()),
+            J::String(s) => Value::String(s.to_string()),
+            J::Array(items) => Value::Array(items.iter().map(J::to_value).collect()),
+            J::Object(m) => Value::Object(to_map(m)),
+        }
+    }
+
+    /// The members when the value is an object.
+    pub(crate) fn as_object(&self) -> Option<&Members<'a>> {
+        match self {
+            J::Object(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The JSON type of the value, for messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            J::Null => "null",
+            J::Bool(_) => "a boolean",
+            J::Number(_) => "a number",
+            J::String(_) => "a string",
+            J::Array(_) => "an array",
+            J::Object(_) => "an object",
+        }
+    }
+}
+
+/// An object's members as a `serde_json` map.
+pub(crate) fn to_map(m: &[(Cow<'_, str>, J<'_>)]) -> Map<String, Value> {
+    let mut out = Map::with_capacity(m.len());
+    for (k, v) in m {
+        out.insert(k.to_string(), v.to_value());
+    }
+    out
+}
+
+/// Parses `text` when it is valid JSON without duplicate keys, nested at most [`MAX_DEPTH`]
+/// levels; `None` otherwise (and for anything this parser leaves to `serde_json`).
+pub(crate) fn parse(text: &str) -> Option<J<'_>> {
+    let mut p = Parser {
+        s: text,
+        b: text.as_bytes(),
+        pos: 0,
+    };
+    let v = p.value(0)?;
+    p.ws();
+    (p.pos == p.b.len()).then_some(v)
+}
+
+struct Parser<'a> {
+    s: &'a str,
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, c: u8) -> Option<()> {
+        self.ws();
+        if self.b.get(self.pos) == Some(&c) {
+            self.pos += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Option<J<'a>> {
+        self.ws();
+        match *self.b.get(self.pos)? {
+            b'{' => self.object(depth + 1),
+            b'[' => self.array(depth + 1),
+            b'"' => self.string().map(J::String),
+            b't' => self.literal("true", J::Bool(true)),
+            b'f' => self.literal("false", J::Bool(false)),
+            b'n' => self.literal("null", J::Null),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: J<'a>) -> Option<J<'a>> {
+        if self.b[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Some(v)
+        } else {
+            None
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Option<J<'a>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.pos += 1; // '{'
+        let mut members: Members<'a> = Vec::new();
+        self.ws();
+        if self.b.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            return Some(J::Object(members));
+        }
+        loop {
+            self.ws();
+            if self.b.get(self.pos) != Some(&b'"') {
+                return None;
+            }
+            let key = self.string()?;
+            self.eat(b':')?;
+            let v = self.value(depth)?;
+            members.push((key, v));
+            self.ws();
+            match self.b.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    break;
+                }
+                _ => return None,
+            }
+        }
+        if has_duplicates(&members) {
+            return None;
+        }
+        Some(J::Object(members))
+    }
+
+    fn array(&mut self, depth: usize) -> Option<J<'a>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.pos += 1; // '['
+        let mut items = Vec::new();
+        self.ws();
+        if self.b.get(self.pos) == Some(&b']') {
+            self.pos += 1;
+            return Some(J::Array(items));
+        }
+        loop {
+            items.push(self.value(depth)?);
+            self.ws();
+            match self.b.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b']') => {
+                    self.pos += 1;
+                    return Some(J::Array(items));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string; the current byte is `"`. Strings without escapes are borrowed; escaped ones are
+    /// decoded by `serde_json` (its rules for surrogates and escapes, exactly).
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let start = self.pos;
+        let mut i = start + 1;
+        let mut escaped = false;
+        loop {
+            match *self.b.get(i)? {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    i += 2;
+                }
+                c if c < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        self.pos = i + 1;
+        if escaped {
+            serde_json::from_str::<String>(&self.s[start..=i])
+                .ok()
+                .map(Cow::Owned)
+        } else {
+            Some(Cow::Borrowed(&self.s[start + 1..i]))
+        }
+    }
+
+    /// A number. Plain non-negative integers of up to 19 digits are read here; any other number
+    /// text is handed to `serde_json` (floats, negatives, huge values: its exact semantics).
+    fn number(&mut self) -> Option<J<'a>> {
+        let start = self.pos;
+        let b = self.b;
+        let mut i = start;
+        if b[i] == b'-' {
+            i += 1;
+        }
+        match b.get(i) {
+            Some(b'0') => i += 1,
+            Some(b'1'..=b'9') => {
+                while let Some(b'0'..=b'9') = b.get(i) {
+                    i += 1;
+                }
+            }
+            _ => return None,
+        }
+        let int_end = i;
+        if b.get(i) == Some(&b'.') {
+            i += 1;
+            let digits = i;
+            while let Some(b'0'..=b'9') = b.get(i) {
+                i += 1;
+            }
+            if i == digits {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = b.get(i) {
+            i += 1;
+            if let Some(b'+' | b'-') = b.get(i) {
+                i += 1;
+            }
+            let digits = i;
+            while let Some(b'0'..=b'9') = b.get(i) {
+                i += 1;
+            }
+            if i == digits {
+                return None;
+            }
+        }
+        self.pos = i;
+        let text = &self.s[start..i];
+        if int_end == i && b[start] != b'-' && text.len() <= 19 {
+            return text.parse::<u64>().ok().map(|u| J::Number(u.into()));
+        }
+        serde_json::from_str::<Number>(text).ok().map(J::Number)
+    }
+}
+
+fn has_duplicates(members: &Members<'_>) -> bool {
+    if members.len() <= LINEAR_KEYS {
+        members
+            .iter()
+            .enumerate()
+            .any(|(i, (k, _))| members[..i].iter().any(|(k2, _)| k2 == k))
+    } else {
+        let mut seen: HashSet<&str> = HashSet::with_capacity(members.len());
+        members.iter().any(|(k, _)| !seen.insert(k))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast parser either agrees with serde_json or leaves the text to it.
+    fn agrees(text: &str) {
+        let ours = parse(text).map(|j| j.to_value());
+        let theirs = serde_json::from_str::<Value>(text).ok();
+        if let Some(v) = ours {
+            assert_eq!(Some(&v), theirs.as_ref(), "text: {text:?}");
+            // Number representation too (u64 / i64 / f64), not only numeric equality.
+            assert_eq!(v.to_string(), theirs.unwrap().to_string(), "text: {text:?}");
+        }
+    }
+
+    #[test]
+    fn accepts_what_serde_json_accepts_with_the_same_value() {
+        for t in [
+            r#"{"a": 1, "b": [true, false, null], "c": {"d": "e"}}"#,
+            r#" { } "#,
+            r#"[]"#,
+            r#"[0, -0, 1.5, -2, 1e3, 1E-3, 12345678901234567890, 18446744073709551615, -9223372036854775808, 0.1]"#,
+            r#""esc \" \\ \/ \b \f \n \r \t \u00e9 \ud83d\ude00""#,
+            r#"{"k\u0041": 1}"#,
+            "\t\r\n{\"a\"\n:\n\"b\"}\n",
+            r#""héllo wörld""#,
+        ] {
+            assert!(parse(t).is_some(), "should parse: {t:?}");
+            agrees(t);
+        }
+    }
+
+    #[test]
+    fn leaves_everything_else_to_serde_json() {
+        for t in [
+            "",
+            "{",
+            "{\"a\": 1,}",
+            "[1,]",
+            "[01]",
+            "[1.]",
+            "[.5]",
+            "[-]",
+            "[1e]",
+            "[+1]",
+            "{\"a\" 1}",
+            "{a: 1}",
+            "{\"a\": 1} x",
+            "\"unterminated",
+            "\"tab\tinside\"",
+            "\"bad \\x escape\"",
+            "\"lone \\ud800 surrogate\"",
+            "[1e400]",
+            "tru",
+            "nul",
+            "{\"a\": 1, \"a\": 2}",
+            "{\"a\": 1, \"\\u0061\": 2}",
+            "\u{feff}{}",
+        ] {
+            assert!(parse(t).is_none(), "should be left to serde_json: {t:?}");
+        }
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        assert!(parse(&deep).is_none());
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_some());
+    }
+
+    #[test]
+    fn duplicates_in_large_objects_are_found() {
+        let mut members: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        let unique = format!("{{{}}}", members.join(","));
+        assert!(parse(&unique).is_some());
+        members.push("\"k7\": 0".into());
+        assert!(parse(&format!("{{{}}}", members.join(","))).is_none());
+    }
+
+    #[test]
+    fn strings_without_escapes_are_borrowed() {
+        let Some(J::Object(m)) = parse(r#"{"a": "b", "c\n": "d\u0021"}"#) else {
+            panic!("an object")
+        };
+        assert!(matches!(&m[0].0, Cow::Borrowed("a")));
+        assert!(matches!(&m[0].1, J::String(Cow::Borrowed("b"))));
+        assert_eq!(m[1].0, "c\n");
+        assert_eq!(m[1].1, J::String(Cow::Owned("d!".into())));
+    }
+
+    #[test]
+    fn round_trips_through_value() {
+        let v: Value =
+            serde_json::from_str(r#"{"b": [1, -2, 2.5, "x"], "a": {"n": null}}"#).unwrap();
+        assert_eq!(J::from_value(&v).to_value(), v);
+    }
+}
