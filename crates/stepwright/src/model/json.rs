@@ -104,6 +104,8 @@ pub(crate) fn parse(text: &str) -> Option<J<'_>> {
         s: text,
         b: text.as_bytes(),
         pos: 0,
+        members: Vec::new(),
+        items: Vec::new(),
     };
     let v = p.value(0)?;
     p.ws();
@@ -114,6 +116,11 @@ struct Parser<'a> {
     s: &'a str,
     b: &'a [u8],
     pos: usize,
+    /// Members of the objects being read, innermost last: each object moves its own into a
+    /// vector of the exact size when it closes (no growth, no reallocation per object).
+    members: Members<'a>,
+    /// The same for array items.
+    items: Vec<J<'a>>,
 }
 
 impl<'a> Parser<'a> {
@@ -161,12 +168,12 @@ impl<'a> Parser<'a> {
             return None;
         }
         self.pos += 1; // '{'
-        let mut members: Members<'a> = Vec::new();
         self.ws();
         if self.b.get(self.pos) == Some(&b'}') {
             self.pos += 1;
-            return Some(J::Object(members));
+            return Some(J::Object(Vec::new()));
         }
+        let first = self.members.len();
         loop {
             self.ws();
             if self.b.get(self.pos) != Some(&b'"') {
@@ -175,7 +182,7 @@ impl<'a> Parser<'a> {
             let key = self.string()?;
             self.eat(b':')?;
             let v = self.value(depth)?;
-            members.push((key, v));
+            self.members.push((key, v));
             self.ws();
             match self.b.get(self.pos) {
                 Some(b',') => self.pos += 1,
@@ -186,6 +193,7 @@ impl<'a> Parser<'a> {
                 _ => return None,
             }
         }
+        let members: Members<'a> = self.members.drain(first..).collect();
         if has_duplicates(&members) {
             return None;
         }
@@ -197,20 +205,21 @@ impl<'a> Parser<'a> {
             return None;
         }
         self.pos += 1; // '['
-        let mut items = Vec::new();
         self.ws();
         if self.b.get(self.pos) == Some(&b']') {
             self.pos += 1;
-            return Some(J::Array(items));
+            return Some(J::Array(Vec::new()));
         }
+        let first = self.items.len();
         loop {
-            items.push(self.value(depth)?);
+            let v = self.value(depth)?;
+            self.items.push(v);
             self.ws();
             match self.b.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 Some(b']') => {
                     self.pos += 1;
-                    return Some(J::Array(items));
+                    return Some(J::Array(self.items.drain(first..).collect()));
                 }
                 _ => return None,
             }

@@ -47,7 +47,7 @@ pub(crate) const STATES_ERRORS: &[&str] = &[
 ];
 
 struct S<'o> {
-    ptr: String,
+    ptr: &'o str,
     lang: QueryLanguage,
     out: &'o mut Vec<Diagnostic>,
     subst: bool,
@@ -55,12 +55,20 @@ struct S<'o> {
 
 impl S<'_> {
     fn at(&self, field: &str) -> String {
-        pointer_push(&self.ptr, field)
+        pointer_push(self.ptr, field)
     }
 
     fn err(&mut self, code: Code, ptr: String, msg: impl Into<String>, help: &str) {
         self.out
             .push(Diagnostic::error(code, ptr, msg).with_help(help));
+    }
+
+    /// [`S::wrong_lang`] for a field of the state itself (its pointer built only when needed).
+    fn wrong_field(&mut self, present: bool, field: &str) {
+        if present {
+            let ptr = self.at(field);
+            self.wrong_lang(true, field, ptr);
+        }
     }
 
     /// A field that only the other query language knows.
@@ -225,7 +233,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     let machine_jsonata = m.default_query_language() == QueryLanguage::Jsonata;
     for p in &ctx.states {
         let mut s = S {
-            ptr: p.pointer.clone(),
+            ptr: &p.pointer,
             lang: p.query_language,
             out,
             subst: ctx.options.allow_substitutions,
@@ -234,7 +242,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             let ptr = if p.state.common().query_language.is_some() {
                 s.at("QueryLanguage")
             } else {
-                s.ptr.clone()
+                s.ptr.to_string()
             };
             s.err(
                 Code::QueryLanguageMismatch,
@@ -253,12 +261,12 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
     match state {
         State::Pass(st) => {
             if jsonata {
-                s.wrong_lang(st.input_path.is_some(), "InputPath", s.at("InputPath"));
-                s.wrong_lang(st.parameters.is_some(), "Parameters", s.at("Parameters"));
-                s.wrong_lang(st.result_path.is_some(), "ResultPath", s.at("ResultPath"));
-                s.wrong_lang(st.output_path.is_some(), "OutputPath", s.at("OutputPath"));
+                s.wrong_field(st.input_path.is_some(), "InputPath");
+                s.wrong_field(st.parameters.is_some(), "Parameters");
+                s.wrong_field(st.result_path.is_some(), "ResultPath");
+                s.wrong_field(st.output_path.is_some(), "OutputPath");
             } else {
-                s.wrong_lang(st.output.is_some(), "Output", s.at("Output"));
+                s.wrong_field(st.output.is_some(), "Output");
             }
             if jp {
                 if let Some(r) = &st.result {
@@ -269,28 +277,16 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
         }
         State::Task(st) => {
             if jsonata {
-                s.wrong_lang(st.input_path.is_some(), "InputPath", s.at("InputPath"));
-                s.wrong_lang(st.parameters.is_some(), "Parameters", s.at("Parameters"));
-                s.wrong_lang(
-                    st.result_selector.is_some(),
-                    "ResultSelector",
-                    s.at("ResultSelector"),
-                );
-                s.wrong_lang(st.result_path.is_some(), "ResultPath", s.at("ResultPath"));
-                s.wrong_lang(st.output_path.is_some(), "OutputPath", s.at("OutputPath"));
-                s.wrong_lang(
-                    st.timeout_seconds_path.is_some(),
-                    "TimeoutSecondsPath",
-                    s.at("TimeoutSecondsPath"),
-                );
-                s.wrong_lang(
-                    st.heartbeat_seconds_path.is_some(),
-                    "HeartbeatSecondsPath",
-                    s.at("HeartbeatSecondsPath"),
-                );
+                s.wrong_field(st.input_path.is_some(), "InputPath");
+                s.wrong_field(st.parameters.is_some(), "Parameters");
+                s.wrong_field(st.result_selector.is_some(), "ResultSelector");
+                s.wrong_field(st.result_path.is_some(), "ResultPath");
+                s.wrong_field(st.output_path.is_some(), "OutputPath");
+                s.wrong_field(st.timeout_seconds_path.is_some(), "TimeoutSecondsPath");
+                s.wrong_field(st.heartbeat_seconds_path.is_some(), "HeartbeatSecondsPath");
             } else {
-                s.wrong_lang(st.arguments.is_some(), "Arguments", s.at("Arguments"));
-                s.wrong_lang(st.output.is_some(), "Output", s.at("Output"));
+                s.wrong_field(st.arguments.is_some(), "Arguments");
+                s.wrong_field(st.output.is_some(), "Output");
             }
             s.both(
                 st.timeout_seconds.is_some(),
@@ -342,10 +338,10 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
         }
         State::Choice(st) => {
             if jsonata {
-                s.wrong_lang(st.input_path.is_some(), "InputPath", s.at("InputPath"));
-                s.wrong_lang(st.output_path.is_some(), "OutputPath", s.at("OutputPath"));
+                s.wrong_field(st.input_path.is_some(), "InputPath");
+                s.wrong_field(st.output_path.is_some(), "OutputPath");
             } else {
-                s.wrong_lang(st.output.is_some(), "Output", s.at("Output"));
+                s.wrong_field(st.output.is_some(), "Output");
             }
             if st.choices.is_empty() {
                 let ptr = s.at("Choices");
@@ -363,7 +359,7 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
                 s.out.push(
                     Diagnostic::warning(
                         Code::NoDefault,
-                        s.ptr.clone(),
+                        s.ptr,
                         "this Choice state has no Default: when no rule matches, the execution fails with States.NoChoiceMatched",
                     )
                     .with_help("add \"Default\": \"<state>\" unless failing is intended"),
@@ -373,20 +369,12 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
         }
         State::Wait(st) => {
             if jsonata {
-                s.wrong_lang(st.input_path.is_some(), "InputPath", s.at("InputPath"));
-                s.wrong_lang(st.output_path.is_some(), "OutputPath", s.at("OutputPath"));
-                s.wrong_lang(
-                    st.seconds_path.is_some(),
-                    "SecondsPath",
-                    s.at("SecondsPath"),
-                );
-                s.wrong_lang(
-                    st.timestamp_path.is_some(),
-                    "TimestampPath",
-                    s.at("TimestampPath"),
-                );
+                s.wrong_field(st.input_path.is_some(), "InputPath");
+                s.wrong_field(st.output_path.is_some(), "OutputPath");
+                s.wrong_field(st.seconds_path.is_some(), "SecondsPath");
+                s.wrong_field(st.timestamp_path.is_some(), "TimestampPath");
             } else {
-                s.wrong_lang(st.output.is_some(), "Output", s.at("Output"));
+                s.wrong_field(st.output.is_some(), "Output");
             }
             let given: Vec<&str> = [
                 (st.seconds.is_some(), "Seconds"),
@@ -399,7 +387,7 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
             .collect();
             match given.as_slice() {
                 [] => {
-                    let ptr = s.ptr.clone();
+                    let ptr = s.ptr.to_string();
                     s.err(Code::SchemaValidationFailed, ptr, "a Wait state needs one of Seconds, Timestamp, SecondsPath or TimestampPath", "add \"Seconds\": 10 (or a Timestamp)");
                 }
                 [_] => {}
@@ -428,16 +416,16 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
         }
         State::Succeed(st) => {
             if jsonata {
-                s.wrong_lang(st.input_path.is_some(), "InputPath", s.at("InputPath"));
-                s.wrong_lang(st.output_path.is_some(), "OutputPath", s.at("OutputPath"));
+                s.wrong_field(st.input_path.is_some(), "InputPath");
+                s.wrong_field(st.output_path.is_some(), "OutputPath");
             } else {
-                s.wrong_lang(st.output.is_some(), "Output", s.at("Output"));
+                s.wrong_field(st.output.is_some(), "Output");
             }
         }
         State::Fail(st) => {
             if jsonata {
-                s.wrong_lang(st.error_path.is_some(), "ErrorPath", s.at("ErrorPath"));
-                s.wrong_lang(st.cause_path.is_some(), "CausePath", s.at("CausePath"));
+                s.wrong_field(st.error_path.is_some(), "ErrorPath");
+                s.wrong_field(st.cause_path.is_some(), "CausePath");
             }
             s.both(
                 st.error.is_some(),
@@ -456,18 +444,14 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
         }
         State::Parallel(st) => {
             if jsonata {
-                s.wrong_lang(st.input_path.is_some(), "InputPath", s.at("InputPath"));
-                s.wrong_lang(st.parameters.is_some(), "Parameters", s.at("Parameters"));
-                s.wrong_lang(
-                    st.result_selector.is_some(),
-                    "ResultSelector",
-                    s.at("ResultSelector"),
-                );
-                s.wrong_lang(st.result_path.is_some(), "ResultPath", s.at("ResultPath"));
-                s.wrong_lang(st.output_path.is_some(), "OutputPath", s.at("OutputPath"));
+                s.wrong_field(st.input_path.is_some(), "InputPath");
+                s.wrong_field(st.parameters.is_some(), "Parameters");
+                s.wrong_field(st.result_selector.is_some(), "ResultSelector");
+                s.wrong_field(st.result_path.is_some(), "ResultPath");
+                s.wrong_field(st.output_path.is_some(), "OutputPath");
             } else {
-                s.wrong_lang(st.arguments.is_some(), "Arguments", s.at("Arguments"));
-                s.wrong_lang(st.output.is_some(), "Output", s.at("Output"));
+                s.wrong_field(st.arguments.is_some(), "Arguments");
+                s.wrong_field(st.output.is_some(), "Output");
             }
             for (i, b) in st.branches.iter().enumerate() {
                 branch_language(s, b, &format!("{}/Branches/{i}", s.ptr));
@@ -494,31 +478,21 @@ fn branch_language(s: &mut S<'_>, b: &Branch, ptr: &str) {
 fn map_rules(s: &mut S<'_>, st: &MapState, state: &State) {
     let jsonata = s.lang == QueryLanguage::Jsonata;
     if jsonata {
-        s.wrong_lang(st.input_path.is_some(), "InputPath", s.at("InputPath"));
-        s.wrong_lang(st.items_path.is_some(), "ItemsPath", s.at("ItemsPath"));
-        s.wrong_lang(st.parameters.is_some(), "Parameters", s.at("Parameters"));
-        s.wrong_lang(st.iterator.is_some(), "Iterator", s.at("Iterator"));
-        s.wrong_lang(
-            st.result_selector.is_some(),
-            "ResultSelector",
-            s.at("ResultSelector"),
-        );
-        s.wrong_lang(st.result_path.is_some(), "ResultPath", s.at("ResultPath"));
-        s.wrong_lang(st.output_path.is_some(), "OutputPath", s.at("OutputPath"));
-        s.wrong_lang(
-            st.max_concurrency_path.is_some(),
-            "MaxConcurrencyPath",
-            s.at("MaxConcurrencyPath"),
-        );
-        s.wrong_lang(
+        s.wrong_field(st.input_path.is_some(), "InputPath");
+        s.wrong_field(st.items_path.is_some(), "ItemsPath");
+        s.wrong_field(st.parameters.is_some(), "Parameters");
+        s.wrong_field(st.iterator.is_some(), "Iterator");
+        s.wrong_field(st.result_selector.is_some(), "ResultSelector");
+        s.wrong_field(st.result_path.is_some(), "ResultPath");
+        s.wrong_field(st.output_path.is_some(), "OutputPath");
+        s.wrong_field(st.max_concurrency_path.is_some(), "MaxConcurrencyPath");
+        s.wrong_field(
             st.tolerated_failure_count_path.is_some(),
             "ToleratedFailureCountPath",
-            s.at("ToleratedFailureCountPath"),
         );
-        s.wrong_lang(
+        s.wrong_field(
             st.tolerated_failure_percentage_path.is_some(),
             "ToleratedFailurePercentagePath",
-            s.at("ToleratedFailurePercentagePath"),
         );
         if let Some(r) = &st.item_reader {
             let rp = s.at("ItemReader");
@@ -556,8 +530,8 @@ fn map_rules(s: &mut S<'_>, st: &MapState, state: &State) {
             );
         }
     } else {
-        s.wrong_lang(st.items.is_some(), "Items", s.at("Items"));
-        s.wrong_lang(st.output.is_some(), "Output", s.at("Output"));
+        s.wrong_field(st.items.is_some(), "Items");
+        s.wrong_field(st.output.is_some(), "Output");
         if let Some(r) = &st.item_reader {
             s.wrong_lang(
                 r.arguments.is_some(),
@@ -575,7 +549,7 @@ fn map_rules(s: &mut S<'_>, st: &MapState, state: &State) {
     }
     match (&st.item_processor, &st.iterator) {
         (None, None) => {
-            let ptr = s.ptr.clone();
+            let ptr = s.ptr.to_string();
             s.err(
                 Code::SchemaValidationFailed,
                 ptr,

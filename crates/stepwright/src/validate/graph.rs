@@ -50,9 +50,10 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     while let Some(scope) = scopes.pop() {
         let base = pointer_push(&scope.pointer, "States");
         for (name, state) in scope.states {
-            let sp = pointer_push(&base, name);
+            let sp = || pointer_push(&base, name);
             match state {
                 State::Parallel(p) => {
+                    let sp = sp();
                     if p.branches.is_empty() {
                         out.push(
                             Diagnostic::error(
@@ -83,7 +84,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                         "Iterator"
                     };
                     scopes.push(Scope {
-                        pointer: pointer_push(&sp, field),
+                        pointer: pointer_push(&sp(), field),
                         start_at: &proc_.start_at,
                         states: &proc_.states,
                         what: "this Map processor",
@@ -151,10 +152,12 @@ fn check_scope(
         return;
     }
     let names: Vec<&str> = states.keys().map(String::as_str).collect();
-    let target = |name: &str, pointer: String, out: &mut Vec<Diagnostic>| {
+    // The pointer is only built when the target is missing.
+    let target = |name: &str, pointer: &dyn Fn() -> String, out: &mut Vec<Diagnostic>| {
         if states.contains_key(name) || lenient {
             return;
         }
+        let pointer = pointer();
         if let Some(elsewhere) = all_names.get(name) {
             out.push(
                 Diagnostic::error(
@@ -178,16 +181,20 @@ fn check_scope(
         }
     };
     if !states.contains_key(scope.start_at) {
-        target(scope.start_at, pointer_push(&scope.pointer, "StartAt"), out);
+        target(
+            scope.start_at,
+            &|| pointer_push(&scope.pointer, "StartAt"),
+            out,
+        );
     }
     for (name, state) in states {
-        let sp = pointer_push(&base, name);
+        let sp = || pointer_push(&base, name);
         if let Some(t) = state.transition() {
             match (&t.next, t.end) {
                 (Some(_), Some(true)) => out.push(
                     Diagnostic::error(
                         Code::SchemaValidationFailed,
-                        pointer_push(&sp, "End"),
+                        pointer_push(&sp(), "End"),
                         "a state has either Next or End: true, not both",
                     )
                     .with_help("remove End to continue with Next, or remove Next to end here"),
@@ -196,7 +203,7 @@ fn check_scope(
                 (None, _) => out.push(
                     Diagnostic::error(
                         Code::SchemaValidationFailed,
-                        sp.clone(),
+                        sp(),
                         format!("{} needs Next or \"End\": true", super::state_kind(state)),
                     )
                     .with_help(
@@ -206,19 +213,19 @@ fn check_scope(
                 (Some(_), _) => {}
             }
             if let Some(n) = &t.next {
-                target(n, pointer_push(&sp, "Next"), out);
+                target(n, &|| pointer_push(&sp(), "Next"), out);
             }
         }
         if let State::Choice(c) = state {
             for (i, r) in c.choices.iter().enumerate() {
-                target(&r.next, format!("{sp}/Choices/{i}/Next"), out);
+                target(&r.next, &|| format!("{}/Choices/{i}/Next", sp()), out);
             }
             if let Some(d) = &c.default {
-                target(d, pointer_push(&sp, "Default"), out);
+                target(d, &|| pointer_push(&sp(), "Default"), out);
             }
         }
         for (i, c) in state.catchers().iter().enumerate() {
-            target(&c.next, format!("{sp}/Catch/{i}/Next"), out);
+            target(&c.next, &|| format!("{}/Catch/{i}/Next", sp()), out);
         }
     }
     if lenient {
