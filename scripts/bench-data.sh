@@ -5,6 +5,7 @@
 #   scripts/bench-data.sh                 # 100m and 1g, 3 repetitions
 #   SIZES=100m REPS=1 scripts/bench-data.sh
 #   PEERS="polars-lazy polars-eager pandas" scripts/bench-data.sh
+#   BASE_BIN=/path/to/older/release scripts/bench-data.sh   # also runs that build (tool stepwright-base)
 #
 # Output: JSON lines in out/bench-data/results-<sizes>.jsonl and a Markdown summary (medians, ratios) on
 # stdout. Needs python3; numpy/pandas/polars are installed into .venv-bench on first use.
@@ -35,4 +36,5 @@ cargo build --release --quiet -p cleanse --no-default-features --features cli --
 cargo build --release --quiet -p validate --no-default-features --features cli --bin validate-file
 exec "$venv/bin/python" "$root/scripts/bench_data.py" \
   --peer "$peer" --out "$out" --bin "$CARGO_TARGET_DIR/release" \
-  --sizes "${SIZES:-100m 1g}" --reps "${REPS:-3}" --peers "${PEERS:-polars-lazy polars-eager}"
+  --sizes "${SIZES:-100m 1g}" --reps "${REPS:-3}" --peers "${PEERS:-polars-lazy polars-eager}" \
+  --base-bin "${BASE_BIN:-}"

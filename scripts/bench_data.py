@@ -75,6 +75,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--peer"); ap.add_argument("--out"); ap.add_argument("--bin")
     ap.add_argument("--sizes"); ap.add_argument("--reps", type=int); ap.add_argument("--peers")
+    ap.add_argument("--base-bin", default="", help="another build's cleanse-file/validate-file (tool stepwright-base), for A/B")
     a = ap.parse_args()
     py = sys.executable
     peers = a.peers.split()
@@ -91,12 +92,15 @@ def main():
         subprocess.run(f"cat {data} > /dev/null", shell=True)
         for rep in range(a.reps):
             for job in ("cleanse", "profile"):
-                for tool in ["stepwright", *peers]:
+                for tool in ["stepwright", *(["stepwright-base"] if a.base_bin else []), *peers]:
                     ext = "csv" if job == "cleanse" else "json"
                     outp = os.path.join(a.out, f"{size}.{job}.{tool}.{ext}")
-                    if tool == "stepwright":
-                        argv = ([os.path.join(a.bin, "cleanse-file"), cleanse_cfg, data, outp, outp + ".rejects.jsonl"]
-                                if job == "cleanse" else [os.path.join(a.bin, "validate-file"), profile_suite, data, outp])
+                    if tool.startswith("stepwright"):
+                        bindir = a.bin if tool == "stepwright" else a.base_bin
+                        argv = ([os.path.join(bindir, "cleanse-file"), cleanse_cfg, data, outp, outp + ".rejects.jsonl"]
+                                if job == "cleanse" else [os.path.join(bindir, "validate-file"), profile_suite, data, outp])
+                        if not os.path.exists(argv[0]):
+                            continue
                     else:
                         argv = [py, os.path.join(a.peer, "bench_data.py"), job, tool, data, outp]
                     wall, rss, cpu = timed(argv)

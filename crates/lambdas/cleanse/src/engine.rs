@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::conf::ConfError;
 use crate::config::{Columns, Config, OnFail, OutputFormat, Rule, Strategy};
-use crate::input::{FieldKind, Next, Record, RecordReader};
-use crate::output::{write_csv_field, write_json_string, Sink};
+use crate::input::{ChunkPos, FieldKind, MalformedKind, Next, Record, RecordReader};
+use crate::output::{write_csv_field, write_json_string, Sink, FLUSH_AT};
 use crate::stats::{FingerprintSet, FxBuild, HeavyHitters, Moments, QuantileSketch};
 use crate::types::{parse_bool, parse_float, parse_int, Timestamp, ValueType};
 use crate::{CleanseError, ColumnSchema, Imputed, Report, RuleReport};
@@ -148,6 +148,9 @@ pub struct Plan {
     /// Slot names per op at the time the op runs (for messages).
     slot_names: Vec<Vec<String>>,
     min_rows_out: u64,
+    /// The first `dedupe` op (`ops.len()` when none): workers run the ops before it, in
+    /// parallel; it and the ops after it run in input order.
+    first_dedupe: usize,
 }
 
 impl Plan {
@@ -533,7 +536,6 @@ impl Plan {
             out_names: out_slots.iter().map(|&s| cur[s].clone()).collect(),
             out_types: out_slots.iter().map(|&s| types[s]).collect(),
             out_slots,
-            ops,
             op_rule,
             rule_meta,
             stages,
@@ -543,6 +545,11 @@ impl Plan {
             input_delimiter: cfg.input.delimiter,
             slot_names,
             min_rows_out: cfg.min_rows_out,
+            first_dedupe: ops
+                .iter()
+                .position(|o| matches!(o, Op::Dedupe { .. }))
+                .unwrap_or(ops.len()),
+            ops,
         })
     }
 
@@ -697,26 +704,37 @@ struct Counts {
 
 /// Executes the plan's ops on rows. `collect` (when set) gathers the statistics of stage `k`.
 struct Exec<'p> {
-    plan: &'p mut Plan,
+    plan: &'p Plan,
     counts: Vec<Counts>,
     dedupe: Vec<FingerprintSet>,
     scratch: Vec<u8>,
 }
 
 impl<'p> Exec<'p> {
-    fn new(plan: &'p mut Plan) -> Self {
+    fn new(plan: &'p Plan) -> Self {
         let n = plan.ops.len();
         Exec {
             plan,
             counts: vec![Counts::default(); n],
-            dedupe: (0..n).map(|_| FingerprintSet::default()).collect(),
+            dedupe: (0..n)
+                .map(|i| match plan.ops[i] {
+                    Op::Dedupe { .. } => FingerprintSet::default(),
+                    _ => FingerprintSet::empty(),
+                })
+                .collect(),
             scratch: Vec::new(),
         }
     }
 
-    /// Runs ops `0..upto` on the row (only those `mask` keeps, when given).
-    fn apply(&mut self, row: &mut Row, upto: usize, mask: Option<&[bool]>) -> Result<(), Dropped> {
-        for oi in 0..upto {
+    /// Runs ops `from..upto` on the row (only those `mask` keeps, when given).
+    fn apply(
+        &mut self,
+        row: &mut Row,
+        from: usize,
+        upto: usize,
+        mask: Option<&[bool]>,
+    ) -> Result<(), Dropped> {
+        for oi in from..upto {
             if mask.is_some_and(|m| !m[oi]) {
                 continue;
             }
@@ -923,35 +941,8 @@ impl<'p> Exec<'p> {
                     }
                 }
                 Op::Dedupe { slots } => {
-                    let buf = &mut self.scratch;
-                    buf.clear();
-                    for &s in slots {
-                        match row.cells[s] {
-                            Cell::Null => buf.push(0),
-                            Cell::Text(a, b) | Cell::Num(a, b) | Cell::Json(a, b) => {
-                                buf.push(1);
-                                buf.extend_from_slice(&(b - a).to_le_bytes());
-                                buf.extend_from_slice(row.bytes(a, b));
-                            }
-                            Cell::Int(i) => {
-                                buf.push(2);
-                                buf.extend_from_slice(&i.to_le_bytes());
-                            }
-                            Cell::Float(f, ..) => {
-                                buf.push(3);
-                                let f = if f == 0.0 { 0.0 } else { f };
-                                buf.extend_from_slice(&f.to_bits().to_le_bytes());
-                            }
-                            Cell::Bool(b) => buf.extend_from_slice(&[4, b as u8]),
-                            Cell::Ts(t) => {
-                                buf.push(5);
-                                buf.extend_from_slice(&t.secs.to_le_bytes());
-                                buf.extend_from_slice(&t.nanos.to_le_bytes());
-                                buf.push(t.utc as u8);
-                            }
-                        }
-                    }
-                    if !self.dedupe[oi].insert_bytes(buf) {
+                    dedupe_key(row, slots, &mut self.scratch);
+                    if !self.dedupe[oi].insert_bytes(&self.scratch) {
                         counts.dropped += 1;
                         return Err(Dropped {
                             op: oi,
@@ -1057,6 +1048,37 @@ impl<'p> Exec<'p> {
     }
 }
 
+/// The bytes a `dedupe` op compares rows by (typed: numbers by value, `-0.0` = `0.0`).
+fn dedupe_key(row: &Row, slots: &[usize], buf: &mut Vec<u8>) {
+    buf.clear();
+    for &s in slots {
+        match row.cells[s] {
+            Cell::Null => buf.push(0),
+            Cell::Text(a, b) | Cell::Num(a, b) | Cell::Json(a, b) => {
+                buf.push(1);
+                buf.extend_from_slice(&(b - a).to_le_bytes());
+                buf.extend_from_slice(row.bytes(a, b));
+            }
+            Cell::Int(i) => {
+                buf.push(2);
+                buf.extend_from_slice(&i.to_le_bytes());
+            }
+            Cell::Float(f, ..) => {
+                buf.push(3);
+                let f = if f == 0.0 { 0.0 } else { f };
+                buf.extend_from_slice(&f.to_bits().to_le_bytes());
+            }
+            Cell::Bool(b) => buf.extend_from_slice(&[4, b as u8]),
+            Cell::Ts(t) => {
+                buf.push(5);
+                buf.extend_from_slice(&t.secs.to_le_bytes());
+                buf.extend_from_slice(&t.nanos.to_le_bytes());
+                buf.push(t.utc as u8);
+            }
+        }
+    }
+}
+
 fn write_cell_text(out: &mut Vec<u8>, row: &Row, c: Cell, delimiter: u8, sagemaker: bool) {
     match c {
         Cell::Null => {}
@@ -1086,8 +1108,7 @@ fn write_cell_text(out: &mut Vec<u8>, row: &Row, c: Cell, delimiter: u8, sagemak
     }
 }
 
-fn write_row<W: Write>(plan: &Plan, row: &Row, sink: &mut Sink<W>, json_keys: &[Vec<u8>]) {
-    let out = &mut sink.buf;
+fn write_row(plan: &Plan, row: &Row, out: &mut Vec<u8>, json_keys: &[Vec<u8>]) {
     match plan.out_format {
         OutputFormat::Csv | OutputFormat::SageMaker => {
             let sm = plan.out_format == OutputFormat::SageMaker;
@@ -1132,8 +1153,7 @@ struct Reject<'a> {
     record: &'a str,
 }
 
-fn write_reject<W: Write>(sink: &mut Sink<W>, r: &Reject<'_>) {
-    let out = &mut sink.buf;
+fn write_reject(out: &mut Vec<u8>, r: &Reject<'_>) {
     out.extend_from_slice(b"{\"line\":");
     out.extend_from_slice(itoa::Buffer::new().format(r.line).as_bytes());
     out.extend_from_slice(b",\"reason\":");
@@ -1168,7 +1188,102 @@ pub(crate) fn open<R: Read + Send>(
     Ok(rdr)
 }
 
-/// Stats pass for stage `k`: runs ops before the stage's impute op, collects, and sets its fills.
+/// Worker threads for the passes: one per core.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 8))
+}
+
+/// A row a worker stored for the in-order stage (the ops from the first `dedupe` on).
+#[derive(Debug, Clone, Copy)]
+struct Stored {
+    /// Its bytes in the arena.
+    arena: (u32, u32),
+    /// Its index among the stored rows (spans and cells at `index * columns`).
+    index: u32,
+    line: u64,
+    ragged_from: Option<usize>,
+}
+
+/// Rows stored by a worker for the in-order stage.
+#[derive(Debug, Default)]
+struct Arena {
+    bytes: Vec<u8>,
+    spans: Vec<(u32, u32, FieldKind)>,
+    cells: Vec<Cell>,
+    count: u32,
+}
+
+impl Arena {
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.spans.clear();
+        self.cells.clear();
+        self.count = 0;
+    }
+
+    fn store(&mut self, row: &Row) -> Stored {
+        let a = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(&row.rec.buf);
+        self.spans.extend_from_slice(&row.rec.spans);
+        self.cells.extend_from_slice(&row.cells);
+        let index = self.count;
+        self.count += 1;
+        Stored {
+            arena: (a, self.bytes.len() as u32),
+            index,
+            line: row.rec.line,
+            ragged_from: row.rec.ragged_from,
+        }
+    }
+
+    fn load(&self, st: &Stored, ncols: usize, row: &mut Row) {
+        let i = st.index as usize * ncols;
+        row.rec.buf.clear();
+        row.rec
+            .buf
+            .extend_from_slice(&self.bytes[st.arena.0 as usize..st.arena.1 as usize]);
+        row.rec.spans.clear();
+        row.rec.spans.extend_from_slice(&self.spans[i..i + ncols]);
+        row.rec.line = st.line;
+        row.rec.ragged_from = st.ragged_from;
+        row.cells.clear();
+        row.cells.extend_from_slice(&self.cells[i..i + ncols]);
+    }
+}
+
+/// One statistics pass's result for a chunk.
+#[derive(Debug, Default)]
+struct StatsChunk {
+    /// Per target slot: the numeric values, in row order (mean, median).
+    vals: Vec<Vec<f64>>,
+    /// Per target slot: the value keys, concatenated, and where each ends (mode).
+    keys: Vec<(Vec<u8>, Vec<u32>)>,
+    /// Rows for the in-order stage (a `dedupe` before the imputation).
+    arena: Arena,
+    stored: Vec<Stored>,
+}
+
+fn collect_cell(row: &Row, c: Cell, i: usize, strategy: &Strategy, out: &mut StatsChunk) {
+    match strategy {
+        Strategy::Mean | Strategy::Median => match c {
+            Cell::Int(v) => out.vals[i].push(v as f64),
+            Cell::Float(v, ..) => out.vals[i].push(v),
+            _ => {}
+        },
+        _ => {
+            if c != Cell::Null {
+                let (bytes, ends) = &mut out.keys[i];
+                encode_key(row, c, bytes);
+                ends.push(bytes.len() as u32);
+            }
+        }
+    }
+}
+
+/// Stats pass for stage `k`: runs the ops before the stage's impute op (those that matter for
+/// its statistics), collects, and sets its fills. Workers parse and run the ops before the first
+/// `dedupe` in parallel; values reach the collectors in input order, so the statistics are the
+/// same as one thread's.
 pub(crate) fn stats_pass<R: Read + Send>(
     plan: &mut Plan,
     k: usize,
@@ -1190,43 +1305,91 @@ pub(crate) fn stats_pass<R: Read + Send>(
         })
         .collect();
     let needed = needed_ops(&plan.ops, op_idx, &slots);
-    let mut row = Row::default();
-    let mut key = Vec::new();
+    let ncols = plan.input_names.len();
     {
-        let mut exec = Exec::new(plan);
-        rdr.for_each(|rec, next| -> Result<(), CleanseError> {
-            if *next != Next::Record {
-                return Ok(());
-            }
-            std::mem::swap(&mut row.rec, rec);
-            row.load();
-            if exec.apply(&mut row, op_idx, Some(&needed)).is_ok() {
-                for (i, &s) in slots.iter().enumerate() {
-                    let c = row.cells[s];
-                    match &mut collectors[i] {
-                        Collector::Mean(m) => match c {
-                            Cell::Int(v) => m.push(v as f64),
-                            Cell::Float(v, ..) => m.push(v),
-                            _ => {}
-                        },
-                        Collector::Median(q) => match c {
-                            Cell::Int(v) => q.push(v as f64),
-                            Cell::Float(v, ..) => q.push(v),
-                            _ => {}
-                        },
-                        Collector::Mode(h) => {
-                            if c != Cell::Null {
-                                key.clear();
-                                encode_key(&row, c, &mut key);
-                                h.push(&key);
+        let plan: &Plan = plan;
+        let split = plan.first_dedupe.min(op_idx);
+        let parser = rdr.chunk_parser();
+        let nslots = slots.len();
+        let mut cexec = Exec::new(plan);
+        let mut crow = Row::default();
+        let mut scratch = StatsChunk::default();
+        scratch.vals = vec![Vec::new(); nslots];
+        scratch.keys = vec![Default::default(); nslots];
+        rdr.par_chunks(
+            workers(),
+            || (Exec::new(plan), parser.clone(), Row::default()),
+            || StatsChunk {
+                vals: vec![Vec::new(); nslots],
+                keys: vec![Default::default(); nslots],
+                ..StatsChunk::default()
+            },
+            |(exec, parser, row), chunk, out: &mut StatsChunk| {
+                out.vals.iter_mut().for_each(Vec::clear);
+                out.keys.iter_mut().for_each(|(b, e)| {
+                    b.clear();
+                    e.clear();
+                });
+                out.arena.clear();
+                out.stored.clear();
+                let mut at = ChunkPos::start(chunk);
+                while let Some(next) = parser.next(chunk, &mut at, &mut row.rec) {
+                    if next != Next::Record {
+                        continue;
+                    }
+                    row.load();
+                    if exec.apply(row, 0, split, Some(&needed)).is_err() {
+                        continue;
+                    }
+                    if split == op_idx {
+                        for (i, &s) in slots.iter().enumerate() {
+                            collect_cell(row, row.cells[s], i, &strategy, out);
+                        }
+                    } else {
+                        let st = out.arena.store(row);
+                        out.stored.push(st);
+                    }
+                }
+            },
+            |_, res: &mut StatsChunk| -> Result<(), CleanseError> {
+                let mut push = |res: &StatsChunk| {
+                    for (i, c) in collectors.iter_mut().enumerate() {
+                        match c {
+                            Collector::Mean(m) => res.vals[i].iter().for_each(|&v| m.push(v)),
+                            Collector::Median(q) => res.vals[i].iter().for_each(|&v| q.push(v)),
+                            Collector::Mode(h) => {
+                                let (bytes, ends) = &res.keys[i];
+                                let mut a = 0usize;
+                                for &e in ends {
+                                    h.push(&bytes[a..e as usize]);
+                                    a = e as usize;
+                                }
                             }
                         }
                     }
+                };
+                if split == op_idx {
+                    push(res);
+                    return Ok(());
                 }
-            }
-            std::mem::swap(&mut row.rec, rec);
-            Ok(())
-        })?;
+                // in order: the rest of the ops before the imputation, one row at a time
+                for st in &res.stored {
+                    res.arena.load(st, ncols, &mut crow);
+                    scratch.vals.iter_mut().for_each(Vec::clear);
+                    scratch.keys.iter_mut().for_each(|(b, e)| {
+                        b.clear();
+                        e.clear();
+                    });
+                    if cexec.apply(&mut crow, split, op_idx, Some(&needed)).is_ok() {
+                        for (i, &s) in slots.iter().enumerate() {
+                            collect_cell(&crow, crow.cells[s], i, &strategy, &mut scratch);
+                        }
+                        push(&scratch);
+                    }
+                }
+                Ok(())
+            },
+        )?;
     }
     let types: Vec<Ty> = {
         // the column types at this op: recompute from the ops before it
@@ -1361,13 +1524,85 @@ fn fill_json(f: &Fill) -> Value {
     }
 }
 
-/// The final pass: applies every op and writes the output and the rejects.
+/// Where a chunk's row went, for the in-order stage of the writing pass.
+#[derive(Debug, Clone, Copy)]
+enum Pend {
+    /// Rejected by a worker: its rejects line ends at this offset of the chunk's rejects bytes.
+    Rejected(u32),
+    /// The first `dedupe` is the last op: the row's fingerprint for it, where its output line
+    /// ends in the chunk's output bytes, and where its record starts in the chunk (to parse it
+    /// again for a rejects line).
+    Fingerprint {
+        fp: u128,
+        out_end: u32,
+        at: (usize, u64),
+    },
+    /// Ops run after the first `dedupe`: the row, stored.
+    Row(Stored),
+}
+
+/// The writing pass's result for a chunk.
+#[derive(Debug, Default)]
+struct WriteChunk {
+    out: Vec<u8>,
+    rej: Vec<u8>,
+    rows: Vec<Pend>,
+    arena: Arena,
+    rows_in: u64,
+    rows_out: u64,
+    rejected: u64,
+    padded: u64,
+    truncated: u64,
+    malformed: [u64; 5],
+}
+
+fn malformed_index(k: MalformedKind) -> usize {
+    match k {
+        MalformedKind::WrongColumnCount => 0,
+        MalformedKind::InvalidUtf8 => 1,
+        MalformedKind::FieldTooLarge => 2,
+        MalformedKind::RecordTooLarge => 3,
+        MalformedKind::InvalidJson => 4,
+    }
+}
+
+const MALFORMED_KINDS: [MalformedKind; 5] = [
+    MalformedKind::WrongColumnCount,
+    MalformedKind::InvalidUtf8,
+    MalformedKind::FieldTooLarge,
+    MalformedKind::RecordTooLarge,
+    MalformedKind::InvalidJson,
+];
+
+/// Writes the rejects line of a row an op dropped.
+fn reject_dropped(exec: &Exec<'_>, row: &Row, d: Dropped, delim: u8, out: &mut Vec<u8>) {
+    let reason = exec.drop_reason(row, d);
+    let rule = exec.plan.op_rule[d.op];
+    let (name, ptr) = &exec.plan.rule_meta[rule];
+    let record = row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT);
+    write_reject(
+        out,
+        &Reject {
+            line: row.rec.line,
+            reason: name,
+            detail: &reason,
+            rule: Some(ptr),
+            record: &record,
+        },
+    );
+}
+
+/// The final pass: applies every op and writes the output and the rejects. Workers parse
+/// chunks and run the ops before the first `dedupe` in parallel (formatting the output lines
+/// when nothing follows it); the calling thread runs the `dedupe` and the ops after it in input
+/// order and writes both objects in input order.
 pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
     plan: &mut Plan,
     rdr: &mut RecordReader<R>,
     output: W,
     rejects: J,
 ) -> Result<Report, CleanseError> {
+    let plan: &Plan = plan;
     let mut out = Sink::new(output);
     let mut rej = Sink::new(rejects);
     let json_keys: Vec<Vec<u8>> = plan
@@ -1389,32 +1624,49 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
         }
         out.buf.push(b'\n');
     }
-    let mut rows_in = 0u64;
-    let mut rows_out = 0u64;
-    let mut rejected = 0u64;
-    let mut malformed: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let (mut padded, mut truncated) = (0u64, 0u64);
+    let mut total = WriteChunk::default();
     let ncols = plan.input_names.len();
     let delim = plan.input_delimiter;
     let nops = plan.ops.len();
-    let mut row = Row::default();
-    let mut exec = Exec::new(plan);
-    rdr.for_each(|rec, next| -> Result<(), CleanseError> {
-        std::mem::swap(&mut row.rec, rec);
-        let r = (|| -> Result<(), CleanseError> {
-            match next {
-                Next::End => return Ok(()),
-                Next::Malformed(m) => {
-                    rows_in += 1;
-                    rejected += 1;
-                    *malformed.entry(m.kind.as_str()).or_default() += 1;
-                    let record = if m.kind == crate::input::MalformedKind::RecordTooLarge {
+    let split = plan.first_dedupe;
+    let fast = split + 1 == nops;
+    let dedupe_slots: &[usize] = match plan.ops.get(split) {
+        Some(Op::Dedupe { slots }) => slots,
+        _ => &[],
+    };
+    let mut cexec = Exec::new(plan);
+    let mut crow = Row::default();
+    let mut cparser = rdr.chunk_parser();
+    let parser = cparser.clone();
+    let json_keys = &json_keys;
+    let states = rdr.par_chunks(
+        workers(),
+        || (Exec::new(plan), parser.clone(), Row::default(), Vec::new()),
+        WriteChunk::default,
+        |(exec, parser, row, key), chunk, r: &mut WriteChunk| {
+            r.out.clear();
+            r.rej.clear();
+            r.rows.clear();
+            r.arena.clear();
+            (r.rows_in, r.rows_out, r.rejected, r.padded, r.truncated) = (0, 0, 0, 0, 0);
+            r.malformed = [0; 5];
+            let mut at = ChunkPos::start(chunk);
+            loop {
+                let start = (at.pos, at.line);
+                let Some(next) = parser.next(chunk, &mut at, &mut row.rec) else {
+                    break;
+                };
+                r.rows_in += 1;
+                if let Next::Malformed(m) = &next {
+                    r.rejected += 1;
+                    r.malformed[malformed_index(m.kind)] += 1;
+                    let record = if m.kind == MalformedKind::RecordTooLarge {
                         String::new()
                     } else {
                         row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT)
                     };
                     write_reject(
-                        &mut rej,
+                        &mut r.rej,
                         &Reject {
                             line: row.rec.line,
                             reason: m.kind.as_str(),
@@ -1423,53 +1675,137 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
                             record: &record,
                         },
                     );
-                    rej.maybe_flush().map_err(io_err)?;
-                    return Ok(());
+                    if split < nops {
+                        r.rows.push(Pend::Rejected(r.rej.len() as u32));
+                    }
+                    continue;
                 }
-                Next::Record => {}
-            }
-            rows_in += 1;
-            if let Some(from) = row.rec.ragged_from {
-                if from > ncols {
-                    truncated += 1;
-                } else {
-                    padded += 1;
+                if let Some(from) = row.rec.ragged_from {
+                    if from > ncols {
+                        r.truncated += 1;
+                    } else {
+                        r.padded += 1;
+                    }
+                }
+                row.load();
+                match exec.apply(row, 0, split, None) {
+                    Err(d) => {
+                        r.rejected += 1;
+                        reject_dropped(exec, row, d, delim, &mut r.rej);
+                        if split < nops {
+                            r.rows.push(Pend::Rejected(r.rej.len() as u32));
+                        }
+                    }
+                    Ok(()) if split == nops => {
+                        r.rows_out += 1;
+                        write_row(plan, row, &mut r.out, json_keys);
+                    }
+                    Ok(()) if fast => {
+                        dedupe_key(row, dedupe_slots, key);
+                        let fp = xxhash_rust::xxh3::xxh3_128(key);
+                        write_row(plan, row, &mut r.out, json_keys);
+                        r.rows.push(Pend::Fingerprint {
+                            fp,
+                            out_end: r.out.len() as u32,
+                            at: start,
+                        });
+                    }
+                    Ok(()) => {
+                        let st = r.arena.store(row);
+                        r.rows.push(Pend::Row(st));
+                    }
                 }
             }
-            row.load();
-            match exec.apply(&mut row, nops, None) {
-                Ok(()) => {
-                    rows_out += 1;
-                    write_row(exec.plan, &row, &mut out, &json_keys);
+        },
+        |chunk, r: &mut WriteChunk| -> Result<(), CleanseError> {
+            total.rows_in += r.rows_in;
+            total.rows_out += r.rows_out;
+            total.rejected += r.rejected;
+            total.padded += r.padded;
+            total.truncated += r.truncated;
+            for (t, c) in total.malformed.iter_mut().zip(r.malformed) {
+                *t += c;
+            }
+            if split == nops {
+                out.buf.extend_from_slice(&r.out);
+                rej.buf.extend_from_slice(&r.rej);
+                out.maybe_flush().map_err(io_err)?;
+                rej.maybe_flush().map_err(io_err)?;
+                return Ok(());
+            }
+            let (mut op, mut rp) = (0usize, 0usize);
+            // output lines are copied in runs (up to the next duplicate)
+            let mut run = 0usize;
+            for p in &r.rows {
+                match *p {
+                    Pend::Rejected(end) => {
+                        rej.buf.extend_from_slice(&r.rej[rp..end as usize]);
+                        rp = end as usize;
+                    }
+                    Pend::Fingerprint { fp, out_end, at } => {
+                        if cexec.dedupe[split].insert(fp) {
+                            total.rows_out += 1;
+                        } else {
+                            out.buf.extend_from_slice(&r.out[run..op]);
+                            run = out_end as usize;
+                            cexec.counts[split].dropped += 1;
+                            total.rejected += 1;
+                            let mut pos = ChunkPos {
+                                pos: at.0,
+                                line: at.1,
+                            };
+                            cparser.next(chunk, &mut pos, &mut crow.rec);
+                            let d = Dropped {
+                                op: split,
+                                slot: usize::MAX,
+                            };
+                            reject_dropped(&cexec, &crow, d, delim, &mut rej.buf);
+                        }
+                        op = out_end as usize;
+                    }
+                    Pend::Row(st) => {
+                        r.arena.load(&st, ncols, &mut crow);
+                        match cexec.apply(&mut crow, split, nops, None) {
+                            Ok(()) => {
+                                total.rows_out += 1;
+                                write_row(plan, &crow, &mut out.buf, json_keys);
+                            }
+                            Err(d) => {
+                                total.rejected += 1;
+                                reject_dropped(&cexec, &crow, d, delim, &mut rej.buf);
+                            }
+                        }
+                    }
+                }
+                if out.buf.len() >= FLUSH_AT || rej.buf.len() >= FLUSH_AT {
+                    out.buf.extend_from_slice(&r.out[run..op]);
+                    run = op;
                     out.maybe_flush().map_err(io_err)?;
-                }
-                Err(d) => {
-                    rejected += 1;
-                    let reason = exec.drop_reason(&row, d);
-                    let rule = exec.plan.op_rule[d.op];
-                    let (name, ptr) = &exec.plan.rule_meta[rule];
-                    let record = row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT);
-                    write_reject(
-                        &mut rej,
-                        &Reject {
-                            line: row.rec.line,
-                            reason: name,
-                            detail: &reason,
-                            rule: Some(ptr),
-                            record: &record,
-                        },
-                    );
                     rej.maybe_flush().map_err(io_err)?;
                 }
             }
+            out.buf.extend_from_slice(&r.out[run..op]);
+            out.maybe_flush().map_err(io_err)?;
+            rej.maybe_flush().map_err(io_err)?;
             Ok(())
-        })();
-        std::mem::swap(&mut row.rec, rec);
-        r
-    })?;
-    let counts = exec.counts.clone();
-    let dedupe_bytes: usize = exec.dedupe.iter().map(|d| d.heap_bytes()).sum();
-    drop(exec);
+        },
+    )?;
+    let mut counts = cexec.counts.clone();
+    for (exec, ..) in &states {
+        for (t, c) in counts.iter_mut().zip(&exec.counts) {
+            t.changed += c.changed;
+            t.dropped += c.dropped;
+        }
+    }
+    let dedupe_bytes: usize = cexec.dedupe.iter().map(|d| d.heap_bytes()).sum();
+    drop(states);
+    drop(cexec);
+    let mut malformed: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for (k, c) in MALFORMED_KINDS.iter().zip(total.malformed) {
+        if c > 0 {
+            malformed.insert(k.as_str(), c);
+        }
+    }
     let mut rules: Vec<RuleReport> = plan
         .rule_meta
         .iter()
@@ -1511,12 +1847,12 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
     let (bytes_out, _) = out.finish().map_err(io_err)?;
     let (rejects_bytes, _) = rej.finish().map_err(io_err)?;
     let report = Report {
-        rows_in,
-        rows_out,
-        rows_rejected: rejected,
+        rows_in: total.rows_in,
+        rows_out: total.rows_out,
+        rows_rejected: total.rejected,
         malformed,
-        ragged_padded: padded,
-        ragged_truncated: truncated,
+        ragged_padded: total.padded,
+        ragged_truncated: total.truncated,
         rules,
         imputed,
         columns: plan.schema(),
@@ -1526,7 +1862,7 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
         rejects_bytes,
         dedupe_memory_bytes: dedupe_bytes as u64,
     };
-    if rows_out < plan.min_rows_out {
+    if total.rows_out < plan.min_rows_out {
         return Err(CleanseError::NoRows(Box::new(report)));
     }
     Ok(report)

@@ -331,6 +331,7 @@ pub struct RecordReader<R> {
     seen: Vec<bool>,
     line: u64,
     bytes_read: u64,
+    chunk_bytes: usize,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -354,6 +355,7 @@ impl<R: Read> RecordReader<R> {
             seen: Vec::new(),
             line: 1,
             bytes_read: 0,
+            chunk_bytes: CHUNK_BYTES,
         };
         rdr.fill()?;
         // a UTF-8 byte order mark is not part of the first column's name
@@ -538,7 +540,8 @@ impl<R: Read> RecordReader<R> {
         }
         rec.line = self.line;
         loop {
-            match self.parse_record(rec) {
+            let buf = &self.buf[..self.len];
+            match parse_csv_record(buf, self.pos, self.eof, self.delimiter, self.quote, rec) {
                 Some((next, newlines)) => {
                     self.pos = next;
                     self.line += newlines;
@@ -558,132 +561,7 @@ impl<R: Read> RecordReader<R> {
                 }
             }
         }
-        // UTF-8: the whole record, and no field boundary inside a multi-byte character
-        if !rec.buf.is_ascii()
-            && (std::str::from_utf8(&rec.buf).is_err()
-                || rec
-                    .spans
-                    .iter()
-                    .any(|&(s, _, _)| rec.buf.get(s as usize).is_some_and(|b| b & 0xC0 == 0x80)))
-        {
-            let field = rec
-                .spans
-                .iter()
-                .position(|&(s, e, _)| {
-                    std::str::from_utf8(&rec.buf[s as usize..e as usize]).is_err()
-                })
-                .map_or(1, |i| i + 1);
-            return Ok(Next::Malformed(Malformed {
-                kind: MalformedKind::InvalidUtf8,
-                detail: format!("field {field} is not valid UTF-8"),
-            }));
-        }
-        if let Some(i) = rec
-            .spans
-            .iter()
-            .position(|&(s, e, _)| (e - s) as usize > self.max_field)
-        {
-            let (s, e, _) = rec.spans[i];
-            return Ok(Next::Malformed(Malformed {
-                kind: MalformedKind::FieldTooLarge,
-                detail: format!(
-                    "field {} has {} bytes, over the limit of {}",
-                    i + 1,
-                    e - s,
-                    self.max_field
-                ),
-            }));
-        }
-        if let Some(n) = want {
-            let got = rec.spans.len();
-            if got != n {
-                if self.ragged == Ragged::PadTruncate {
-                    rec.ragged_from = Some(got);
-                    if got > n {
-                        rec.spans.truncate(n);
-                    } else {
-                        let end = rec.buf.len() as u32;
-                        rec.spans.resize(n, (end, end, FieldKind::Null));
-                    }
-                } else {
-                    return Ok(Next::Malformed(Malformed {
-                        kind: MalformedKind::WrongColumnCount,
-                        detail: format!("{got} fields, expected {n}"),
-                    }));
-                }
-            }
-        }
-        Ok(Next::Record)
-    }
-
-    /// Parses one CSV record starting at `self.pos` into `rec`. Returns the position after the
-    /// record and the line breaks it spans, or `None` when the buffer ends before the record does
-    /// (and the input has more).
-    fn parse_record(&self, rec: &mut Record) -> Option<(usize, u64)> {
-        let buf = &self.buf[..self.len];
-        let n = buf.len();
-        let (d, q) = (self.delimiter, self.quote);
-        let eof = self.eof;
-        let mut i = self.pos;
-        let mut newlines = 0u64;
-        loop {
-            let start = rec.buf.len();
-            if i < n && buf[i] == q {
-                i += 1;
-                loop {
-                    let Some(k) = buf[i..].iter().position(|&b| b == q) else {
-                        if !eof {
-                            return None;
-                        }
-                        // unterminated quote at the end of the input: the rest is the field
-                        newlines += memchr_count(b'\n', &buf[i..]);
-                        rec.buf.extend_from_slice(&buf[i..]);
-                        i = n;
-                        break;
-                    };
-                    let seg = &buf[i..i + k];
-                    newlines += memchr_count(b'\n', seg);
-                    rec.buf.extend_from_slice(seg);
-                    i += k + 1;
-                    if i < n && buf[i] == q {
-                        rec.buf.push(q);
-                        i += 1;
-                        continue;
-                    }
-                    if i == n && !eof {
-                        return None;
-                    }
-                    break;
-                }
-            }
-            // unquoted text (or text after a closing quote, kept literally as csv-core does)
-            let mut j = i;
-            while j < n {
-                let b = buf[j];
-                if b == d || b == b'\n' || b == b'\r' {
-                    break;
-                }
-                j += 1;
-            }
-            rec.buf.extend_from_slice(&buf[i..j]);
-            i = j;
-            rec.spans
-                .push((start as u32, rec.buf.len() as u32, FieldKind::Str));
-            if i == n {
-                return if eof { Some((i, newlines)) } else { None };
-            }
-            match buf[i] {
-                b'\n' => return Some((i + 1, newlines + 1)),
-                b'\r' => {
-                    if i + 1 < n {
-                        let crlf = buf[i + 1] == b'\n';
-                        return Some((i + 1 + crlf as usize, newlines + crlf as u64));
-                    }
-                    return if eof { Some((i + 1, newlines)) } else { None };
-                }
-                _ => i += 1, // delimiter: next field
-            }
-        }
+        Ok(check_csv_record(rec, want, self.ragged, self.max_field))
     }
 
     /// Skips the record starting at `self.pos` without keeping it (it is over the size limit):
@@ -804,43 +682,62 @@ impl<R: Read> RecordReader<R> {
                 }
             }
             let line = &self.buf[ls..le];
-            if let Err(e) = std::str::from_utf8(line) {
-                rec.buf.extend_from_slice(line);
-                rec.spans.push((0, line.len() as u32, FieldKind::Str));
-                return Ok(Next::Malformed(Malformed {
-                    kind: MalformedKind::InvalidUtf8,
-                    detail: format!("byte {} is not valid UTF-8", e.valid_up_to() + 1),
-                }));
-            }
-            let n = self.columns.len();
-            rec.spans.clear();
-            rec.spans.resize(n, (0, 0, FieldKind::Null));
-            self.seen.iter_mut().for_each(|s| *s = false);
-            let res = parse_object(
+            return Ok(json_record(
                 line,
-                &mut rec.buf,
+                rec,
                 &mut self.key,
                 &self.column_index,
-                &mut rec.spans,
                 &mut self.seen,
                 self.max_field,
-            );
-            if let Err(detail) = res {
-                // keep the raw line for the rejects object
-                rec.buf.clear();
-                rec.buf.extend_from_slice(line);
-                rec.spans.clear();
-                rec.spans.push((0, line.len() as u32, FieldKind::Str));
-                let kind = if detail.starts_with("field ") && detail.contains("over the limit") {
-                    MalformedKind::FieldTooLarge
-                } else {
-                    MalformedKind::InvalidJson
-                };
-                return Ok(Next::Malformed(Malformed { kind, detail }));
-            }
-            return Ok(Next::Record);
+            ));
         }
     }
+}
+
+/// Parses one JSON Lines record (a trimmed, non-empty line) into `rec`.
+fn json_record(
+    line: &[u8],
+    rec: &mut Record,
+    key: &mut Vec<u8>,
+    index: &HashMap<String, usize>,
+    seen: &mut [bool],
+    max_field: usize,
+) -> Next {
+    if let Err(e) = std::str::from_utf8(line) {
+        rec.buf.extend_from_slice(line);
+        rec.spans.push((0, line.len() as u32, FieldKind::Str));
+        return Next::Malformed(Malformed {
+            kind: MalformedKind::InvalidUtf8,
+            detail: format!("byte {} is not valid UTF-8", e.valid_up_to() + 1),
+        });
+    }
+    let n = seen.len();
+    rec.spans.clear();
+    rec.spans.resize(n, (0, 0, FieldKind::Null));
+    seen.iter_mut().for_each(|s| *s = false);
+    let res = parse_object(
+        line,
+        &mut rec.buf,
+        key,
+        index,
+        &mut rec.spans,
+        seen,
+        max_field,
+    );
+    if let Err(detail) = res {
+        // keep the raw line for the rejects object
+        rec.buf.clear();
+        rec.buf.extend_from_slice(line);
+        rec.spans.clear();
+        rec.spans.push((0, line.len() as u32, FieldKind::Str));
+        let kind = if detail.starts_with("field ") && detail.contains("over the limit") {
+            MalformedKind::FieldTooLarge
+        } else {
+            MalformedKind::InvalidJson
+        };
+        return Next::Malformed(Malformed { kind, detail });
+    }
+    Next::Record
 }
 
 /// Records per batch handed from the reading thread to the processing thread.
@@ -905,8 +802,626 @@ impl<R: Read + Send> RecordReader<R> {
     }
 }
 
+/// Bytes a chunk of records aims at (it ends at the last record boundary after this many bytes).
+pub const CHUNK_BYTES: usize = 1 << 20;
+
+/// What a [`Chunk`] holds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ChunkKind {
+    /// Whole records (and blank lines): parse them with a [`ChunkParser`].
+    Records,
+    /// One record over `max_record_bytes`, skipped without being held (its line is
+    /// [`Chunk::first_line`]); a [`ChunkParser`] yields it as [`MalformedKind::RecordTooLarge`].
+    TooLarge,
+    /// The end of the input.
+    #[default]
+    End,
+}
+
+/// A block of whole records cut from the input at a record boundary (quote-aware for CSV), so
+/// that blocks can be parsed independently, in parallel (see [`RecordReader::par_chunks`]).
+#[derive(Debug, Default)]
+pub struct Chunk {
+    /// The bytes (whole records).
+    pub data: Vec<u8>,
+    /// The line on which `data` starts (1-based).
+    pub first_line: u64,
+    /// What the chunk holds.
+    pub kind: ChunkKind,
+}
+
+/// Parses the records of [`Chunk`]s exactly as [`RecordReader::next`] parses the input (same
+/// records, line numbers, malformed kinds). One per worker thread (it holds scratch buffers).
+#[derive(Debug, Clone)]
+pub struct ChunkParser {
+    format: Format,
+    delimiter: u8,
+    quote: u8,
+    ncols: usize,
+    ragged: Ragged,
+    max_field: usize,
+    max_record: usize,
+    column_index: HashMap<String, usize>,
+    key: Vec<u8>,
+    seen: Vec<bool>,
+}
+
+/// A position in a [`Chunk`] for [`ChunkParser::next`].
+#[derive(Debug, Clone, Copy)]
+pub struct ChunkPos {
+    /// Byte offset into the chunk's data.
+    pub pos: usize,
+    /// The line at `pos`.
+    pub line: u64,
+}
+
+impl ChunkPos {
+    /// The start of `chunk`.
+    pub fn start(chunk: &Chunk) -> Self {
+        ChunkPos {
+            pos: 0,
+            line: chunk.first_line,
+        }
+    }
+}
+
+impl ChunkParser {
+    /// Reads the record at `at` into `rec` and advances `at` past it; `None` at the end of the
+    /// chunk. The record's byte offset in the chunk is `at.pos` before the call (blank lines
+    /// skipped): parsing again from there gives the same record.
+    pub fn next(&mut self, chunk: &Chunk, at: &mut ChunkPos, rec: &mut Record) -> Option<Next> {
+        rec.buf.clear();
+        rec.spans.clear();
+        rec.ragged_from = None;
+        let data = &chunk.data[..];
+        match chunk.kind {
+            ChunkKind::End => return None,
+            ChunkKind::TooLarge => {
+                if at.pos > 0 {
+                    return None;
+                }
+                at.pos = 1;
+                rec.line = chunk.first_line;
+                let what = if self.format == Format::Csv {
+                    "record"
+                } else {
+                    "line"
+                };
+                return Some(Next::Malformed(Malformed {
+                    kind: MalformedKind::RecordTooLarge,
+                    detail: format!("{what} over {} bytes", self.max_record),
+                }));
+            }
+            ChunkKind::Records => {}
+        }
+        match self.format {
+            Format::Csv => {
+                loop {
+                    match data.get(at.pos) {
+                        None => return None,
+                        Some(b'\n') => {
+                            at.line += 1;
+                            at.pos += 1;
+                        }
+                        Some(b'\r') => at.pos += 1,
+                        Some(_) => break,
+                    }
+                }
+                rec.line = at.line;
+                let start = at.pos;
+                let (next, newlines) =
+                    parse_csv_record(data, start, true, self.delimiter, self.quote, rec)
+                        .unwrap_or((data.len(), 0));
+                at.pos = next;
+                at.line += newlines;
+                if next - start > self.max_record {
+                    rec.buf.clear();
+                    rec.spans.clear();
+                    return Some(Next::Malformed(Malformed {
+                        kind: MalformedKind::RecordTooLarge,
+                        detail: format!("record over {} bytes", self.max_record),
+                    }));
+                }
+                Some(check_csv_record(
+                    rec,
+                    Some(self.ncols),
+                    self.ragged,
+                    self.max_field,
+                ))
+            }
+            Format::Jsonl => loop {
+                if at.pos >= data.len() {
+                    return None;
+                }
+                let start = at.pos;
+                let line_no = at.line;
+                let end = match memchr::memchr(b'\n', &data[start..]) {
+                    Some(i) => {
+                        at.pos = start + i + 1;
+                        start + i
+                    }
+                    None => {
+                        at.pos = data.len();
+                        data.len()
+                    }
+                };
+                at.line += 1;
+                rec.line = line_no;
+                if end - start > self.max_record {
+                    return Some(Next::Malformed(Malformed {
+                        kind: MalformedKind::RecordTooLarge,
+                        detail: format!("line over {} bytes", self.max_record),
+                    }));
+                }
+                let end = if end > start && data[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                let line = trim_ascii(&data[start..end]);
+                if line.is_empty() {
+                    continue;
+                }
+                return Some(json_record(
+                    line,
+                    rec,
+                    &mut self.key,
+                    &self.column_index,
+                    &mut self.seen,
+                    self.max_field,
+                ));
+            },
+        }
+    }
+}
+
+/// The end of the last whole CSV record in `data` (which starts at a record boundary): after the
+/// last line break outside a quoted field. A quoted field still open at the end (or closed by the
+/// last byte, which might be the first of a doubled quote) makes its record incomplete.
+fn csv_split(data: &[u8], d: u8, q: u8) -> Option<usize> {
+    if memchr::memchr(q, data).is_none() {
+        return memchr::memrchr(b'\n', data)
+            .or_else(|| memchr::memrchr(b'\r', data))
+            .map(|i| i + 1);
+    }
+    // quoted regions [open, after close): a quote opens one only at the start of a field
+    let mut regions: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(q, &data[i..]) {
+        let p = i + k;
+        let field_start = p == 0 || matches!(data[p - 1], b'\n' | b'\r') || data[p - 1] == d;
+        if !field_start {
+            i = p + 1;
+            continue;
+        }
+        // find the closing quote (a doubled quote is an escaped quote)
+        let mut j = p + 1;
+        let close = loop {
+            match memchr::memchr(q, &data[j..]) {
+                None => break None,
+                Some(k) => {
+                    let c = j + k;
+                    match data.get(c + 1) {
+                        None => break None, // might be the first of a doubled quote
+                        Some(&b) if b == q => j = c + 2,
+                        Some(_) => break Some(c + 1),
+                    }
+                }
+            }
+        };
+        match close {
+            Some(end) => {
+                regions.push((p, end));
+                i = end;
+            }
+            None => {
+                regions.push((p, data.len()));
+                break;
+            }
+        }
+    }
+    // the last `\n` outside quotes; with none, the last `\r` (records ended by CR alone)
+    last_break_outside(data, &regions, b'\n').or_else(|| last_break_outside(data, &regions, b'\r'))
+}
+
+/// The position after the last `brk` in `data` outside the quoted `regions`.
+fn last_break_outside(data: &[u8], regions: &[(usize, usize)], brk: u8) -> Option<usize> {
+    let mut limit = data.len();
+    for &(a, b) in regions.iter().rev() {
+        if b < limit {
+            if let Some(nl) = memchr::memrchr(brk, &data[b..limit]) {
+                return Some(b + nl + 1);
+            }
+        }
+        limit = a;
+    }
+    memchr::memrchr(brk, &data[..limit]).map(|i| i + 1)
+}
+
+impl<R: Read> RecordReader<R> {
+    /// A parser for the chunks of this reader (columns and limits as configured).
+    pub fn chunk_parser(&self) -> ChunkParser {
+        ChunkParser {
+            format: self.format,
+            delimiter: self.delimiter,
+            quote: self.quote,
+            ncols: self.columns.len(),
+            ragged: self.ragged,
+            max_field: self.max_field,
+            max_record: self.max_record,
+            column_index: self.column_index.clone(),
+            key: Vec::new(),
+            seen: vec![false; self.columns.len()],
+        }
+    }
+
+    /// Sets the bytes a chunk aims at (default [`CHUNK_BYTES`]; at least 1): smaller chunks
+    /// use less memory in [`RecordReader::par_chunks`] and give the workers less to do each.
+    pub fn set_chunk_bytes(&mut self, n: usize) {
+        self.chunk_bytes = n.max(1);
+    }
+
+    /// Reads the next chunk of whole records (about [`RecordReader::set_chunk_bytes`] bytes)
+    /// into `chunk`.
+    pub fn next_chunk(&mut self, chunk: &mut Chunk) -> io::Result<()> {
+        let step = self.chunk_bytes;
+        chunk.data.clear();
+        chunk.data.extend_from_slice(&self.buf[self.pos..self.len]);
+        self.pos = 0;
+        self.len = 0;
+        let limit = self.max_record.max(step) + step;
+        let mut want = step;
+        loop {
+            while chunk.data.len() < want && !self.eof {
+                let need = (want - chunk.data.len()) as u64;
+                let n = (&mut self.input).take(need).read_to_end(&mut chunk.data)?;
+                self.bytes_read += n as u64;
+                if (n as u64) < need {
+                    self.eof = true;
+                }
+            }
+            if self.eof {
+                chunk.kind = if chunk.data.is_empty() {
+                    ChunkKind::End
+                } else {
+                    ChunkKind::Records
+                };
+                chunk.first_line = self.line;
+                self.line += memchr_count(b'\n', &chunk.data);
+                return Ok(());
+            }
+            let split = match self.format {
+                Format::Csv => csv_split(&chunk.data, self.delimiter, self.quote),
+                Format::Jsonl => memchr::memrchr(b'\n', &chunk.data).map(|i| i + 1),
+            };
+            if let Some(cut) = split {
+                self.buf.clear();
+                self.buf.extend_from_slice(&chunk.data[cut..]);
+                self.len = self.buf.len();
+                chunk.data.truncate(cut);
+                chunk.kind = ChunkKind::Records;
+                chunk.first_line = self.line;
+                self.line += memchr_count(b'\n', &chunk.data);
+                return Ok(());
+            }
+            if chunk.data.len() < limit {
+                want = chunk.data.len() + step;
+                continue;
+            }
+            // one record over the limit: skip it without holding it
+            std::mem::swap(&mut self.buf, &mut chunk.data);
+            chunk.data.clear();
+            self.len = self.buf.len();
+            if self.format == Format::Csv {
+                while self.pos < self.len && matches!(self.buf[self.pos], b'\n' | b'\r') {
+                    self.line += (self.buf[self.pos] == b'\n') as u64;
+                    self.pos += 1;
+                }
+                chunk.first_line = self.line;
+                self.skip_record()?;
+            } else {
+                chunk.first_line = self.line;
+                self.skip_line()?;
+            }
+            chunk.kind = ChunkKind::TooLarge;
+            return Ok(());
+        }
+    }
+
+    /// Skips to after the next line break (a JSON line over the size limit).
+    fn skip_line(&mut self) -> io::Result<()> {
+        loop {
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[self.pos..self.len]) {
+                self.pos += i + 1;
+                self.line += 1;
+                return Ok(());
+            }
+            if self.eof {
+                self.pos = self.len;
+                self.line += 1;
+                return Ok(());
+            }
+            self.pos = self.len;
+            self.fill()?;
+        }
+    }
+}
+
+/// A chunk in flight: the input bytes, the workers' result for it, and a read error if any.
+struct Slot<S> {
+    chunk: Chunk,
+    result: S,
+    error: Option<io::Error>,
+}
+
+impl<R: Read + Send> RecordReader<R> {
+    /// Processes the input in chunks on `workers` threads, in order: a reading thread cuts the
+    /// input into [`Chunk`]s of whole records, the workers run `work` on each (parse it with their
+    /// own state made by `init`, e.g. a [`ChunkParser`], and fill the chunk's result `S`, made by
+    /// `new_result` and recycled), and the calling thread runs `consume` on the chunks in input
+    /// order. At most `2 × workers + 2` chunks are in flight (bounded memory). Returns the
+    /// workers' states (e.g. counters to add up) once the input ends, or the first error (a read
+    /// error, or one `consume` returned); a panicking worker is an error too.
+    pub fn par_chunks<Wk, S, E>(
+        &mut self,
+        workers: usize,
+        init: impl Fn() -> Wk + Sync,
+        new_result: impl Fn() -> S,
+        work: impl Fn(&mut Wk, &Chunk, &mut S) + Sync,
+        mut consume: impl FnMut(&Chunk, &mut S) -> Result<(), E>,
+    ) -> Result<Vec<Wk>, E>
+    where
+        Wk: Send,
+        S: Send,
+        E: From<io::Error>,
+    {
+        use std::sync::mpsc::channel;
+        use std::sync::Mutex;
+        let workers = workers.max(1);
+        let in_flight = 2 * workers + 2;
+        let (free_tx, free_rx) = channel::<Slot<S>>();
+        for _ in 0..in_flight {
+            let _ = free_tx.send(Slot {
+                chunk: Chunk::default(),
+                result: new_result(),
+                error: None,
+            });
+        }
+        let (work_tx, work_rx) = channel::<(u64, Slot<S>)>();
+        let work_rx = Mutex::new(work_rx);
+        let (done_tx, done_rx) = channel::<(u64, Slot<S>)>();
+        let (init, work) = (&init, &work);
+        std::thread::scope(|scope| {
+            let rdr = &mut *self;
+            scope.spawn(move || {
+                let mut seq = 0u64;
+                while let Ok(mut slot) = free_rx.recv() {
+                    let res = rdr.next_chunk(&mut slot.chunk);
+                    let stop = match res {
+                        Ok(()) => slot.chunk.kind == ChunkKind::End,
+                        Err(e) => {
+                            slot.chunk.kind = ChunkKind::End;
+                            slot.error = Some(e);
+                            true
+                        }
+                    };
+                    if work_tx.send((seq, slot)).is_err() || stop {
+                        return;
+                    }
+                    seq += 1;
+                }
+            });
+            let handles: Vec<_> = (0..workers)
+                .map(|_| {
+                    let done_tx = done_tx.clone();
+                    let work_rx = &work_rx;
+                    scope.spawn(move || {
+                        let mut state = init();
+                        loop {
+                            let item = match work_rx.lock() {
+                                Ok(rx) => rx.recv(),
+                                Err(_) => return state,
+                            };
+                            let Ok((seq, mut slot)) = item else {
+                                return state;
+                            };
+                            if slot.chunk.kind != ChunkKind::End {
+                                let run = std::panic::AssertUnwindSafe(|| {
+                                    work(&mut state, &slot.chunk, &mut slot.result)
+                                });
+                                if std::panic::catch_unwind(run).is_err() {
+                                    slot.error = Some(io::Error::other("a worker thread panicked"));
+                                    let _ = done_tx.send((seq, slot));
+                                    return state;
+                                }
+                            }
+                            if done_tx.send((seq, slot)).is_err() {
+                                return state;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            drop(done_tx);
+            let mut pending: std::collections::BTreeMap<u64, Slot<S>> = Default::default();
+            let mut expected = 0u64;
+            let outcome = (|| -> Result<(), E> {
+                while let Ok((seq, slot)) = done_rx.recv() {
+                    pending.insert(seq, slot);
+                    while let Some(mut slot) = pending.remove(&expected) {
+                        if let Some(e) = slot.error.take() {
+                            return Err(e.into());
+                        }
+                        if slot.chunk.kind == ChunkKind::End {
+                            return Ok(());
+                        }
+                        consume(&slot.chunk, &mut slot.result)?;
+                        expected += 1;
+                        let _ = free_tx.send(slot);
+                    }
+                }
+                Err(io::Error::other("a worker thread stopped before the end of the input").into())
+            })();
+            drop(free_tx);
+            drop(done_rx);
+            drop(pending);
+            let mut states = Vec::with_capacity(workers);
+            let mut panicked = false;
+            for h in handles {
+                match h.join() {
+                    Ok(s) => states.push(s),
+                    Err(_) => panicked = true,
+                }
+            }
+            outcome?;
+            if panicked {
+                return Err(io::Error::other("a worker thread panicked").into());
+            }
+            Ok(states)
+        })
+    }
+}
+
 fn memchr_count(needle: u8, hay: &[u8]) -> u64 {
-    hay.iter().filter(|&&b| b == needle).count() as u64
+    memchr::memchr_iter(needle, hay).count() as u64
+}
+
+/// Parses one CSV record of `buf` starting at `pos` into `rec` (appending to its buffer and
+/// spans). Returns the position after the record and the line breaks it spans, or `None` when the
+/// buffer ends before the record does and `eof` is false (more input may complete it).
+fn parse_csv_record(
+    buf: &[u8],
+    pos: usize,
+    eof: bool,
+    d: u8,
+    q: u8,
+    rec: &mut Record,
+) -> Option<(usize, u64)> {
+    let n = buf.len();
+    let mut i = pos;
+    let mut newlines = 0u64;
+    loop {
+        let start = rec.buf.len();
+        if i < n && buf[i] == q {
+            i += 1;
+            loop {
+                let Some(k) = memchr::memchr(q, &buf[i..]) else {
+                    if !eof {
+                        return None;
+                    }
+                    // unterminated quote at the end of the input: the rest is the field
+                    newlines += memchr_count(b'\n', &buf[i..]);
+                    rec.buf.extend_from_slice(&buf[i..]);
+                    i = n;
+                    break;
+                };
+                let seg = &buf[i..i + k];
+                newlines += memchr_count(b'\n', seg);
+                rec.buf.extend_from_slice(seg);
+                i += k + 1;
+                if i < n && buf[i] == q {
+                    rec.buf.push(q);
+                    i += 1;
+                    continue;
+                }
+                if i == n && !eof {
+                    return None;
+                }
+                break;
+            }
+        }
+        // unquoted text (or text after a closing quote, kept literally as csv-core does)
+        let mut j = i;
+        while j < n {
+            let b = buf[j];
+            if b == d || b == b'\n' || b == b'\r' {
+                break;
+            }
+            j += 1;
+        }
+        rec.buf.extend_from_slice(&buf[i..j]);
+        i = j;
+        rec.spans
+            .push((start as u32, rec.buf.len() as u32, FieldKind::Str));
+        if i == n {
+            return if eof { Some((i, newlines)) } else { None };
+        }
+        match buf[i] {
+            b'\n' => return Some((i + 1, newlines + 1)),
+            b'\r' => {
+                if i + 1 < n {
+                    let crlf = buf[i + 1] == b'\n';
+                    return Some((i + 1 + crlf as usize, newlines + crlf as u64));
+                }
+                return if eof { Some((i + 1, newlines)) } else { None };
+            }
+            _ => i += 1, // delimiter: next field
+        }
+    }
+}
+
+/// Checks a parsed CSV record: UTF-8 (the whole record, and no field boundary inside a multi-byte
+/// character), field sizes, and the field count (`want`), padding or truncating it when `ragged`
+/// says so.
+fn check_csv_record(
+    rec: &mut Record,
+    want: Option<usize>,
+    ragged: Ragged,
+    max_field: usize,
+) -> Next {
+    if !rec.buf.is_ascii()
+        && (std::str::from_utf8(&rec.buf).is_err()
+            || rec
+                .spans
+                .iter()
+                .any(|&(s, _, _)| rec.buf.get(s as usize).is_some_and(|b| b & 0xC0 == 0x80)))
+    {
+        let field = rec
+            .spans
+            .iter()
+            .position(|&(s, e, _)| std::str::from_utf8(&rec.buf[s as usize..e as usize]).is_err())
+            .map_or(1, |i| i + 1);
+        return Next::Malformed(Malformed {
+            kind: MalformedKind::InvalidUtf8,
+            detail: format!("field {field} is not valid UTF-8"),
+        });
+    }
+    if let Some(i) = rec
+        .spans
+        .iter()
+        .position(|&(s, e, _)| (e - s) as usize > max_field)
+    {
+        let (s, e, _) = rec.spans[i];
+        return Next::Malformed(Malformed {
+            kind: MalformedKind::FieldTooLarge,
+            detail: format!(
+                "field {} has {} bytes, over the limit of {}",
+                i + 1,
+                e - s,
+                max_field
+            ),
+        });
+    }
+    if let Some(n) = want {
+        let got = rec.spans.len();
+        if got != n {
+            if ragged == Ragged::PadTruncate {
+                rec.ragged_from = Some(got);
+                if got > n {
+                    rec.spans.truncate(n);
+                } else {
+                    let end = rec.buf.len() as u32;
+                    rec.spans.resize(n, (end, end, FieldKind::Null));
+                }
+            } else {
+                return Next::Malformed(Malformed {
+                    kind: MalformedKind::WrongColumnCount,
+                    detail: format!("{got} fields, expected {n}"),
+                });
+            }
+        }
+    }
+    Next::Record
 }
 
 fn trim_range_ascii(s: &[u8]) -> (usize, usize) {
@@ -1515,6 +2030,158 @@ mod tests {
                 proptest::prop_assert_eq!(our_records(&data, chunk), csv_core_records(&data));
             }
         }
+    }
+
+    /// Reads `data` (handed over at most `read` bytes per `read` call) and describes every
+    /// record as `line:fields` or `line:!kind`, either sequentially or in chunks of
+    /// `chunk_bytes` on `workers` threads.
+    fn describe(
+        cfg: &InputConfig,
+        data: &[u8],
+        read: usize,
+        chunked: Option<(usize, usize)>,
+    ) -> Vec<String> {
+        struct Chunks<'a>(&'a [u8], usize);
+        impl Read for Chunks<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(self.1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        fn one(rec: &Record, next: &Next) -> String {
+            match next {
+                Next::Malformed(m) => format!("{}:!{}", rec.line, m.kind.as_str()),
+                _ => format!(
+                    "{}:{:?}",
+                    rec.line,
+                    (0..rec.spans.len())
+                        .map(|i| (rec.text(i).into_owned(), rec.spans[i].2))
+                        .collect::<Vec<_>>()
+                ),
+            }
+        }
+        let Ok(mut rdr) = RecordReader::new(cfg, Chunks(data, read)) else {
+            return vec!["empty".into()];
+        };
+        rdr.prime().unwrap();
+        let mut out = Vec::new();
+        let mut rec = Record::default();
+        match chunked {
+            None => loop {
+                let next = rdr.next(&mut rec).unwrap();
+                if next == Next::End {
+                    return out;
+                }
+                out.push(one(&rec, &next));
+            },
+            Some((chunk_bytes, workers)) => {
+                rdr.set_chunk_bytes(chunk_bytes);
+                let parser = rdr.chunk_parser();
+                rdr.par_chunks(
+                    workers,
+                    || (parser.clone(), Record::default()),
+                    Vec::<String>::new,
+                    |(p, rec), chunk, res: &mut Vec<String>| {
+                        res.clear();
+                        let mut at = ChunkPos::start(chunk);
+                        while let Some(next) = p.next(chunk, &mut at, rec) {
+                            res.push(one(rec, &next));
+                        }
+                    },
+                    |_, res: &mut Vec<String>| -> Result<(), io::Error> {
+                        out.append(res);
+                        Ok(())
+                    },
+                )
+                .unwrap();
+                out
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn chunked_parallel_reading_gives_the_same_records(
+            data in proptest::collection::vec(proptest::sample::select(vec![b'a', b'b', b',', b'"', b'\n', b'\r', b' ']), 0..300),
+            read in 1usize..40,
+            chunk_bytes in 1usize..40,
+            workers in 1usize..4,
+            pad in proptest::bool::ANY,
+        ) {
+            let cfg = InputConfig {
+                header: false,
+                columns: Some(vec!["x".into(), "y".into()]),
+                ragged: if pad { Ragged::PadTruncate } else { Ragged::Reject },
+                ..InputConfig::default()
+            };
+            proptest::prop_assert_eq!(
+                describe(&cfg, &data, read, Some((chunk_bytes, workers))),
+                describe(&cfg, &data, read, None)
+            );
+        }
+    }
+
+    #[test]
+    fn chunks_split_at_record_boundaries_in_every_format() {
+        // CR-only line ends, quoted line breaks, CRLF, a header
+        let csv = b"h1,h2\r1,\"a\r\nb\"\r2,x\r\n3,\"\"\"q\"\"\"\r\n\n4,y\r";
+        let cfg = InputConfig::default();
+        let seq = describe(&cfg, csv, 5, None);
+        assert_eq!(seq.len(), 4);
+        for chunk in [1, 2, 3, 7, 64] {
+            assert_eq!(
+                describe(&cfg, csv, 5, Some((chunk, 2))),
+                seq,
+                "chunk {chunk}"
+            );
+        }
+        // CR-only line ends over more bytes than a chunk may grow to before a break is needed
+        let cr: Vec<u8> = (0..40)
+            .flat_map(|i| format!("{i},\"v\r{i}\"\r").into_bytes())
+            .collect();
+        let cfg = InputConfig {
+            header: false,
+            columns: Some(vec!["x".into(), "y".into()]),
+            max_record_bytes: 32,
+            ..InputConfig::default()
+        };
+        let seq = describe(&cfg, &cr, 7, None);
+        assert_eq!(seq.len(), 40);
+        assert!(seq.iter().all(|r| !r.contains('!')), "{seq:?}");
+        assert_eq!(describe(&cfg, &cr, 7, Some((8, 2))), seq);
+        let jsonl = b"{\"a\":1,\"b\":\"x\\ny\"}\r\n\n  \n{\"b\":null}\nnot json\n{\"a\":2}";
+        let cfg = InputConfig {
+            format: Format::Jsonl,
+            ..InputConfig::default()
+        };
+        let seq = describe(&cfg, jsonl, 4, None);
+        assert_eq!(seq.len(), 4);
+        assert!(seq[2].ends_with("!invalid_json"), "{seq:?}");
+        for chunk in [1, 5, 64] {
+            assert_eq!(
+                describe(&cfg, jsonl, 4, Some((chunk, 3))),
+                seq,
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn chunks_skip_a_record_over_the_limit() {
+        let mut data = b"a,b\n1,2\n".to_vec();
+        data.extend(std::iter::repeat_n(b'z', 5000));
+        data.extend_from_slice(b",9\n3,4\n");
+        let cfg = InputConfig {
+            max_record_bytes: 1000,
+            ..InputConfig::default()
+        };
+        let got = describe(&cfg, &data, 64, Some((100, 2)));
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[1], "3:!record_too_large");
+        assert!(got[2].starts_with("4:"), "{got:?}");
+        assert_eq!(got, describe(&cfg, &data, 64, None));
     }
 
     #[test]

@@ -57,7 +57,8 @@ pub struct Sink<W: Write> {
     written: u64,
 }
 
-const FLUSH_AT: usize = 256 * 1024;
+/// The buffered bytes at which a [`Sink`] writes them out.
+pub const FLUSH_AT: usize = 256 * 1024;
 
 impl<W: Write> Sink<W> {
     /// A sink over `inner`.
