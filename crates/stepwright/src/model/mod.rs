@@ -1105,6 +1105,29 @@ impl State {
         out
     }
 
+    /// Calls `f` with each state this one can transition to, like [`State::successors`] but
+    /// without collecting them (a name may come more than once).
+    pub(crate) fn each_successor<'s>(&'s self, mut f: impl FnMut(&'s str)) {
+        match self {
+            State::Choice(c) => {
+                for r in &c.choices {
+                    f(&r.next);
+                }
+                if let Some(d) = &c.default {
+                    f(d);
+                }
+            }
+            s => {
+                if let Some(n) = s.transition().and_then(|t| t.next.as_deref()) {
+                    f(n);
+                }
+            }
+        }
+        for c in self.catchers() {
+            f(&c.next);
+        }
+    }
+
     /// The state's Retry policies (empty when it has none or cannot have any).
     pub fn retriers(&self) -> &[Retrier] {
         match self {
@@ -1234,7 +1257,7 @@ impl StateMachine {
 
     /// Every state of the machine in [`StateMachine::walk`] order.
     pub fn places(&self) -> Vec<StatePlace<'_>> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(self.states.len());
         self.walk_owned(|p| out.push(p));
         out
     }

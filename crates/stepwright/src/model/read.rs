@@ -386,7 +386,9 @@ impl<'a, 'e> Obj<'a, 'e> {
             map,
             ptr,
             errs,
-            used: Vec::with_capacity(map.len()),
+            // Every field name asked for (present or not: the help lists them); a Map state asks
+            // for about 30.
+            used: Vec::with_capacity(32),
             what,
         }
     }
@@ -676,6 +678,7 @@ impl<'a, 'e> Obj<'a, 'e> {
             return out;
         };
         let base = self.at(key);
+        out.reserve(m.len());
         for (name, sv) in m {
             if let Some(s) = read_state(sv, pointer_push(&base, name), self.errs) {
                 out.insert(name.to_string(), s);

@@ -233,22 +233,23 @@ fn check_scope(
     }
     // Reachability from StartAt (successors within the scope only).
     let n = states.len();
-    let succ: Vec<Vec<usize>> = states
-        .values()
-        .map(|s| {
-            s.successors()
-                .into_iter()
-                .filter_map(|t| states.get_index_of(t))
-                .collect()
-        })
-        .collect();
+    // Edges in one flat vector: state i's successors are succ[succ_at[i]..succ_at[i + 1]].
+    let mut succ: Vec<usize> = Vec::with_capacity(n + n / 4);
+    let mut succ_at: Vec<usize> = Vec::with_capacity(n + 1);
+    for s in states.values() {
+        succ_at.push(succ.len());
+        s.each_successor(|t| succ.extend(states.get_index_of(t)));
+    }
+    succ_at.push(succ.len());
+    let succ_of = |i: usize| &succ[succ_at[i]..succ_at[i + 1]];
     let mut reached = vec![false; n];
-    let mut stack: Vec<usize> = states.get_index_of(scope.start_at).into_iter().collect();
+    let mut stack: Vec<usize> = Vec::with_capacity(n);
+    stack.extend(states.get_index_of(scope.start_at));
     while let Some(i) = stack.pop() {
         if std::mem::replace(&mut reached[i], true) {
             continue;
         }
-        stack.extend(succ[i].iter().copied().filter(|&j| !reached[j]));
+        stack.extend(succ_of(i).iter().copied().filter(|&j| !reached[j]));
     }
     if states.contains_key(scope.start_at) {
         for (i, (name, _)) in states.iter().enumerate() {
@@ -280,19 +281,35 @@ fn check_scope(
         );
         return;
     }
-    let mut pred: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for (i, ss) in succ.iter().enumerate() {
-        for &j in ss {
-            pred[j].push(i);
+    // Reverse edges, flat too (a counting sort of the edges by target).
+    let mut pred_at = vec![0usize; n + 1];
+    for &j in &succ {
+        pred_at[j + 1] += 1;
+    }
+    for i in 0..n {
+        pred_at[i + 1] += pred_at[i];
+    }
+    let mut fill = pred_at.clone();
+    let mut pred = vec![0usize; succ.len()];
+    for i in 0..n {
+        for &j in succ_of(i) {
+            pred[fill[j]] = i;
+            fill[j] += 1;
         }
     }
     let mut ends = vec![false; n];
-    let mut stack: Vec<usize> = (0..n).filter(|&i| terminal[i]).collect();
+    stack.clear();
+    stack.extend((0..n).filter(|&i| terminal[i]));
     while let Some(i) = stack.pop() {
         if std::mem::replace(&mut ends[i], true) {
             continue;
         }
-        stack.extend(pred[i].iter().copied().filter(|&j| !ends[j]));
+        stack.extend(
+            pred[pred_at[i]..pred_at[i + 1]]
+                .iter()
+                .copied()
+                .filter(|&j| !ends[j]),
+        );
     }
     for (i, (name, _)) in states.iter().enumerate() {
         if reached[i] && !ends[i] {

@@ -55,6 +55,9 @@ fn err<T>(offset: usize, message: impl Into<String>) -> Result<T, SyntaxError> {
 /// field allows.
 pub(crate) fn check_path(s: &str, kind: PathKind, roots: Roots) -> Result<(), SyntaxError> {
     use crate::jsonpath::{Path, Root};
+    if is_plain_dotted(s) {
+        return Ok(()); // what most paths are: valid for every kind and root, no parse needed
+    }
     let parsed = match kind {
         PathKind::Reference => Path::parse_reference(s),
         PathKind::Path | PathKind::PathOrIntrinsic => Path::parse(s),
@@ -71,6 +74,23 @@ pub(crate) fn check_path(s: &str, kind: PathKind, roots: Roots) -> Result<(), Sy
         ),
         _ => Ok(()),
     }
+}
+
+/// `$` or `$.a.b_1...` (names of ASCII letters, digits and `_`): a reference path from the input
+/// that every field accepts.
+fn is_plain_dotted(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix('$') else {
+        return false;
+    };
+    if rest.is_empty() {
+        return true;
+    }
+    let Some(rest) = rest.strip_prefix('.') else {
+        return false;
+    };
+    rest.split('.').all(|name| {
+        !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    })
 }
 
 /// Checks an intrinsic function call with [`crate::intrinsics`]: syntax, names, nesting (at most
