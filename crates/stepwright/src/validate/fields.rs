@@ -273,7 +273,7 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
                     pass_result_static(s, r);
                 }
             }
-            assign(s, st.assign.as_ref(), s.at("Assign"));
+            own_assign(s, st.assign.as_ref());
         }
         State::Task(st) => {
             if jsonata {
@@ -334,7 +334,7 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
                 }
             }
             retry_catch(s, state);
-            assign(s, st.assign.as_ref(), s.at("Assign"));
+            own_assign(s, st.assign.as_ref());
         }
         State::Choice(st) => {
             if jsonata {
@@ -365,7 +365,7 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
                     .with_help("add \"Default\": \"<state>\" unless failing is intended"),
                 );
             }
-            assign(s, st.assign.as_ref(), s.at("Assign"));
+            own_assign(s, st.assign.as_ref());
         }
         State::Wait(st) => {
             if jsonata {
@@ -412,7 +412,7 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
                     s.err(Code::SchemaValidationFailed, ptr, format!("Timestamp must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z, found \"{}\"", clip(ts)), "write the time as YYYY-MM-DDThh:mm:ssZ (uppercase T and Z, or a +hh:mm offset)");
                 }
             }
-            assign(s, st.assign.as_ref(), s.at("Assign"));
+            own_assign(s, st.assign.as_ref());
         }
         State::Succeed(st) => {
             if jsonata {
@@ -457,7 +457,7 @@ fn state_rules(s: &mut S<'_>, state: &State, ctx: &Ctx<'_>) {
                 branch_language(s, b, &format!("{}/Branches/{i}", s.ptr));
             }
             retry_catch(s, state);
-            assign(s, st.assign.as_ref(), s.at("Assign"));
+            own_assign(s, st.assign.as_ref());
         }
         State::Map(st) => map_rules(s, st, state),
     }
@@ -878,7 +878,7 @@ fn map_rules(s: &mut S<'_>, st: &MapState, state: &State) {
         }
     }
     retry_catch(s, state);
-    assign(s, st.assign.as_ref(), s.at("Assign"));
+    own_assign(s, st.assign.as_ref());
 }
 
 const DISTRIBUTED_HELP: &str = "set \"ProcessorConfig\": {\"Mode\": \"DISTRIBUTED\", \"ExecutionType\": \"STANDARD\"} in ItemProcessor, or remove the field";
@@ -1128,6 +1128,14 @@ fn pass_result_static(s: &mut S<'_>, r: &Value) {
 }
 
 /// `Assign`: variable names and the reserved `states`.
+/// The state's own `Assign` (its pointer built only when there is one).
+fn own_assign(s: &mut S<'_>, a: Option<&Object>) {
+    if a.is_some() {
+        let ptr = s.at("Assign");
+        assign(s, a, ptr);
+    }
+}
+
 fn assign(s: &mut S<'_>, a: Option<&Object>, ptr: String) {
     let Some(a) = a else { return };
     let jsonpath = s.lang == QueryLanguage::JsonPath;

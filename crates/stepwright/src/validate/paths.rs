@@ -266,7 +266,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                 if let Some(v) = &s.parameters {
                     p.template(v, &at("Parameters"), "Parameters", 0);
                 }
-                assign(&mut p, s.assign.as_ref(), &at("Assign"));
+                assign(&mut p, s.assign.as_ref(), || at("Assign"));
             }
             State::Task(s) => {
                 p.path(
@@ -313,7 +313,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                 if let Some(c) = &s.credentials {
                     p.template_object(c, &at("Credentials"), "Credentials", 0);
                 }
-                assign(&mut p, s.assign.as_ref(), &at("Assign"));
+                assign(&mut p, s.assign.as_ref(), || at("Assign"));
                 catchers(&mut p, place.state, sp);
             }
             State::Choice(s) => {
@@ -334,9 +334,9 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                 for (i, r) in s.choices.iter().enumerate() {
                     let rp = format!("{sp}/Choices/{i}");
                     condition(&mut p, &r.condition, &rp, 0);
-                    assign(&mut p, r.assign.as_ref(), &pointer_push(&rp, "Assign"));
+                    assign(&mut p, r.assign.as_ref(), || pointer_push(&rp, "Assign"));
                 }
-                assign(&mut p, s.assign.as_ref(), &at("Assign"));
+                assign(&mut p, s.assign.as_ref(), || at("Assign"));
             }
             State::Wait(s) => {
                 p.path(
@@ -367,7 +367,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                     PathKind::Reference,
                     input_roots,
                 );
-                assign(&mut p, s.assign.as_ref(), &at("Assign"));
+                assign(&mut p, s.assign.as_ref(), || at("Assign"));
             }
             State::Succeed(s) => {
                 p.path(
@@ -429,7 +429,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                 if let Some(v) = &s.result_selector {
                     p.template(v, &at("ResultSelector"), "ResultSelector", 0);
                 }
-                assign(&mut p, s.assign.as_ref(), &at("Assign"));
+                assign(&mut p, s.assign.as_ref(), || at("Assign"));
                 catchers(&mut p, place.state, sp);
             }
             State::Map(s) => {
@@ -536,7 +536,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                         );
                     }
                 }
-                assign(&mut p, s.assign.as_ref(), &at("Assign"));
+                assign(&mut p, s.assign.as_ref(), || at("Assign"));
                 catchers(&mut p, place.state, sp);
             }
         }
@@ -554,14 +554,14 @@ fn catchers(p: &mut P<'_>, state: &State, sp: &str) {
             PathKind::Reference,
             Roots::INPUT_ONLY,
         );
-        assign(p, c.assign.as_ref(), &pointer_push(&cp, "Assign"));
+        assign(p, c.assign.as_ref(), || pointer_push(&cp, "Assign"));
     }
 }
 
 /// JSONPath `Assign`: like a payload template (keys with `.$` take paths or intrinsics).
-fn assign(p: &mut P<'_>, a: Option<&Object>, ptr: &str) {
+fn assign(p: &mut P<'_>, a: Option<&Object>, ptr: impl FnOnce() -> String) {
     if let Some(a) = a {
-        p.template_object(a, ptr, "Assign", 0);
+        p.template_object(a, &ptr(), "Assign", 0);
     }
 }
 
