@@ -1179,6 +1179,12 @@ pub(crate) fn open<R: Read + Send>(
     input: R,
 ) -> Result<RecordReader<R>, CleanseError> {
     let mut rdr = RecordReader::new(&cfg.input, input).map_err(CleanseError::from_input)?;
+    #[cfg(test)]
+    TEST_CHUNK_BYTES.with(|n| {
+        if n.get() > 0 {
+            rdr.set_chunk_bytes(n.get());
+        }
+    });
     rdr.prime().map_err(CleanseError::from_input)?;
     if rdr.columns().is_empty() {
         return Err(CleanseError::InvalidInput(
@@ -1186,6 +1192,12 @@ pub(crate) fn open<R: Read + Send>(
         ));
     }
     Ok(rdr)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: the chunk size of the readers `open` makes on this thread (0 = the default).
+    static TEST_CHUNK_BYTES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// Worker threads for the passes: one per core.
@@ -1313,9 +1325,11 @@ pub(crate) fn stats_pass<R: Read + Send>(
         let nslots = slots.len();
         let mut cexec = Exec::new(plan);
         let mut crow = Row::default();
-        let mut scratch = StatsChunk::default();
-        scratch.vals = vec![Vec::new(); nslots];
-        scratch.keys = vec![Default::default(); nslots];
+        let mut scratch = StatsChunk {
+            vals: vec![Vec::new(); nslots],
+            keys: vec![Default::default(); nslots],
+            ..StatsChunk::default()
+        };
         rdr.par_chunks(
             workers(),
             || (Exec::new(plan), parser.clone(), Row::default()),
@@ -1866,4 +1880,95 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
         return Err(CleanseError::NoRows(Box::new(report)));
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TEST_CHUNK_BYTES;
+    use crate::Config;
+    use serde_json::json;
+
+    /// Messy CSV: duplicates, null markers, bad numbers, ragged rows, quoted line breaks.
+    fn messy(rows: usize) -> String {
+        let mut s = String::from("id,cat,x,y,label\n");
+        for i in 0..rows {
+            let r = (i * 7919) % 101;
+            let cat = match r % 5 {
+                0 => " Red ".to_string(),
+                1 => "\"multi\nline\"".to_string(),
+                2 => "NA".to_string(),
+                3 => "blue".to_string(),
+                _ => format!("c{}", r % 3),
+            };
+            let x = match r % 11 {
+                0 => String::new(),
+                1 => "oops".into(),
+                _ => format!("{}.{}", r, i % 10),
+            };
+            let label = if r % 13 == 0 { "" } else { "1" };
+            if r % 17 == 0 {
+                s.push_str(&format!("{},{cat},{x}\n", i % 50)); // ragged
+            } else {
+                // ids repeat, so some rows are exact duplicates
+                s.push_str(&format!("{},{cat},{x},{},{label}\n", i % 50, r % 4));
+            }
+        }
+        s
+    }
+
+    fn run(cfg: &Config, data: &str, chunk: usize) -> (Vec<u8>, Vec<u8>, crate::Report) {
+        TEST_CHUNK_BYTES.with(|n| n.set(chunk));
+        let (mut out, mut rej) = (Vec::new(), Vec::new());
+        let report = crate::run_passes(cfg, || Ok(data.as_bytes()), &mut out, &mut rej)
+            .expect("cleanse runs");
+        TEST_CHUNK_BYTES.with(|n| n.set(0));
+        (out, rej, report)
+    }
+
+    #[test]
+    fn many_small_chunks_give_the_same_output_rejects_and_report() {
+        let data = messy(3000);
+        let head = json!([
+            {"rule": "trim", "columns": ["cat"]},
+            {"rule": "null_markers", "values": ["", "NA"]},
+            {"rule": "required", "columns": ["label"]},
+            {"rule": "coerce", "on_error": "drop", "columns": {"x": "float", "y": "int"}},
+            {"rule": "impute", "strategy": "mean", "columns": ["x"]},
+            {"rule": "range", "min": 0, "max": 60, "action": "clip", "columns": ["x"]}
+        ]);
+        let tails = [
+            json!([]),                   // no dedupe: workers write
+            json!([{"rule": "dedupe"}]), // dedupe last: fingerprints
+            json!([{"rule": "dedupe", "columns": ["id", "x"]},
+                   {"rule": "allowed", "columns": ["cat"], "values": ["red", "blue", "c1"]},
+                   {"rule": "case", "columns": ["cat"], "to": "upper"}]), // ops after dedupe
+        ];
+        for tail in tails {
+            let mut rules = head.as_array().unwrap().clone();
+            rules.extend(tail.as_array().unwrap().iter().cloned());
+            let cfg =
+                Config::from_value(&json!({"input": {"ragged": "pad_truncate"}, "rules": rules}))
+                    .expect("valid config");
+            let whole = run(&cfg, &data, 0);
+            assert!(
+                whole.2.rows_rejected > 100 && whole.2.rows_out > 100,
+                "{:?}",
+                whole.2
+            );
+            for chunk in [1, 97, 4096] {
+                let got = run(&cfg, &data, chunk);
+                assert_eq!(
+                    String::from_utf8_lossy(&got.0),
+                    String::from_utf8_lossy(&whole.0),
+                    "output, chunk {chunk}"
+                );
+                assert_eq!(
+                    String::from_utf8_lossy(&got.1),
+                    String::from_utf8_lossy(&whole.1),
+                    "rejects, chunk {chunk}"
+                );
+                assert_eq!(got.2, whole.2, "report, chunk {chunk}");
+            }
+        }
+    }
 }
