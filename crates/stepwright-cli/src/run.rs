@@ -228,7 +228,21 @@ pub fn run(args: &Args) -> i32 {
         Ok(r) => r,
         Err(e) => return usage(e),
     };
-    let runner = runner.options(options);
+    // the trace is printed as the execution runs (text: stdout; json: stderr, so that the
+    // summary stays the last stdout line)
+    let writer = std::sync::Mutex::new(stepwright_local::history::TraceWriter::new());
+    let to_stderr = matches!(args.format, Format::Json);
+    let runner = runner.options(options).on_event(move |e| {
+        let line = match writer.lock() {
+            Ok(mut w) => w.line(e),
+            Err(_) => return,
+        };
+        if to_stderr {
+            eprint!("{line}");
+        } else {
+            print!("{line}");
+        }
+    });
     let exec = runner.run(input);
 
     if let Some(path) = &args.history {
@@ -240,10 +254,8 @@ pub fn run(args: &Args) -> i32 {
             ));
         }
     }
-    let trace = exec.history.trace();
     match args.format {
         Format::Text => {
-            print!("{trace}");
             println!("status: {}", exec.status);
             match exec.status {
                 Status::Succeeded => {
@@ -257,7 +269,6 @@ pub fn run(args: &Args) -> i32 {
             }
         }
         Format::Json => {
-            eprint!("{trace}");
             println!("{}", exec.summary());
         }
     }

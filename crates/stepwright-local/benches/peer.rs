@@ -5,7 +5,12 @@
 //! ```text
 //! cargo bench -p stepwright-local --bench peer
 //! STEPWRIGHT_BENCH_MOTO=0 cargo bench -p stepwright-local --bench peer   # skip moto
+//! STEPWRIGHT_BENCH_MAP_ITEMS=1000 STEPWRIGHT_BENCH_LOOP_ROUNDS=100 cargo bench -p stepwright-local --bench peer
 //! ```
+//!
+//! Sizes default to the peer README's (Map of 10,000 items, loop of 1,000 rounds). moto 5.2.1
+//! runs one execution per server in execute mode (a second `StartExecution` fails with HTTP
+//! 500), so each moto repetition gets a fresh server.
 //!
 //! The local runner records the full history (every event, inputs and outputs shared, not
 //! copied). The 10,000-item inline Map produces ~80,000 events: AWS would stop such an
@@ -32,8 +37,28 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 struct Measure {
     wall_s: f64,
+    /// CPU time of the running thread (Linux `schedstat`), when available.
+    cpu_s: Option<f64>,
     entered: usize,
     events: usize,
+}
+
+/// CPU time this thread has run, in seconds (`/proc/thread-self/schedstat`, nanoseconds).
+fn thread_cpu_s() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns / 1e9)
+}
+
+/// User + system CPU time of process `pid` and all its threads, in seconds (`/proc/PID/stat`,
+/// clock ticks of 1/100 s).
+fn process_cpu_s(pid: u32) -> Option<f64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &text[text.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 fn run_local(def: &str, input: &Value, reps: usize) -> Result<Vec<Measure>, String> {
@@ -48,9 +73,11 @@ fn run_local(def: &str, input: &Value, reps: usize) -> Result<Vec<Measure>, Stri
     Ok((0..reps)
         .map(|_| {
             let inp = input.clone();
+            let c = thread_cpu_s();
             let t = Instant::now();
             let exec = runner.run(inp);
             let wall = t.elapsed().as_secs_f64();
+            let cpu = c.zip(thread_cpu_s()).map(|(a, b)| b - a);
             assert!(exec.succeeded(), "{:?} {:?}", exec.error, exec.cause);
             let entered = exec
                 .history
@@ -60,6 +87,7 @@ fn run_local(def: &str, input: &Value, reps: usize) -> Result<Vec<Measure>, Stri
                 .count();
             Measure {
                 wall_s: wall,
+                cpu_s: cpu,
                 entered,
                 events: exec.history.len(),
             }
@@ -147,7 +175,18 @@ impl Drop for Moto {
 /// A run that exceeds `STEPWRIGHT_BENCH_MOTO_TIMEOUT` seconds (default 1200) is stopped and
 /// reported as a lower bound on its time.
 fn run_moto(peer: &Path, kind: &str, n: usize, reps: usize) -> Result<Vec<Value>, String> {
-    let _moto = Moto::start()?;
+    let mut rows = Vec::new();
+    for _ in 0..reps {
+        rows.extend(run_moto_once(peer, kind, n)?);
+    }
+    Ok(rows)
+}
+
+/// One repetition on a fresh moto server.
+fn run_moto_once(peer: &Path, kind: &str, n: usize) -> Result<Vec<Value>, String> {
+    let reps = 1;
+    let moto = Moto::start()?;
+    let cpu_before = process_cpu_s(moto.child.id());
     let limit: u64 = std::env::var("STEPWRIGHT_BENCH_MOTO_TIMEOUT")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -157,9 +196,18 @@ fn run_moto(peer: &Path, kind: &str, n: usize, reps: usize) -> Result<Vec<Value>
         .arg(peer.join("sfn_bench.py"))
         .args([kind, &n.to_string(), &reps.to_string()])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run sfn_bench.py: {e}"))?;
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let errors = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap_or_default()
+    });
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let reader = std::thread::spawn(move || {
         BufReader::new(stdout)
@@ -186,9 +234,21 @@ fn run_moto(peer: &Path, kind: &str, n: usize, reps: usize) -> Result<Vec<Value>
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    let rows = reader.join().unwrap_or_default();
+    let mut rows = reader.join().unwrap_or_default();
     if rows.is_empty() {
-        return Err(format!("sfn_bench.py {kind} {n} produced no result"));
+        let last = errors.join().unwrap_or_default();
+        return Err(format!(
+            "sfn_bench.py {kind} {n} produced no result: {last}"
+        ));
+    }
+    // the server's CPU time over the run (it also answers the 20 ms status polls)
+    if let (Some(a), Some(b)) = (cpu_before, process_cpu_s(moto.child.id())) {
+        for r in &mut rows {
+            r["server_cpu_s"] = json!(b - a);
+            if let Some(entered) = r["state_entered"].as_f64() {
+                r["transitions_per_cpu_s"] = json!(entered / (b - a).max(0.01));
+            }
+        }
     }
     Ok(rows)
 }
@@ -207,8 +267,17 @@ fn main() {
     let map_def = std::fs::read_to_string(peer.join("sfn_map.asl.json")).expect("sfn_map.asl.json");
     let loop_def =
         std::fs::read_to_string(peer.join("sfn_loop.asl.json")).expect("sfn_loop.asl.json");
-    let map_input = json!({"items": (0..10_000).map(|i| json!({"v": i})).collect::<Vec<_>>()});
-    let loop_input = json!({"counter": 0, "limit": 1000});
+    let size = |var: &str, default: usize| -> usize {
+        std::env::var(var)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(default)
+    };
+    let map_items = size("STEPWRIGHT_BENCH_MAP_ITEMS", 10_000);
+    let loop_rounds = size("STEPWRIGHT_BENCH_LOOP_ROUNDS", 1_000);
+    let map_input = json!({"items": (0..map_items).map(|i| json!({"v": i})).collect::<Vec<_>>()});
+    let loop_input = json!({"counter": 0, "limit": loop_rounds});
     let with_moto = std::env::var("STEPWRIGHT_BENCH_MOTO")
         .map(|v| v != "0")
         .unwrap_or(true);
@@ -216,8 +285,8 @@ fn main() {
     println!("load average before: {}", loadavg());
     let mut rows = Vec::new();
     for (kind, def, input, n, reps, moto_reps) in [
-        ("map", &map_def, &map_input, 10_000usize, 15usize, 1usize),
-        ("loop", &loop_def, &loop_input, 1_000, 50, 3),
+        ("map", &map_def, &map_input, map_items, 15usize, 1usize),
+        ("loop", &loop_def, &loop_input, loop_rounds, 50, 3),
     ] {
         let local = match run_local(def, input, reps) {
             Ok(l) => l,
@@ -230,10 +299,13 @@ fn main() {
         let events = local[0].events;
         let wall = median(local.iter().map(|m| m.wall_s).collect());
         let local_tps = entered as f64 / wall;
+        let cpus: Vec<f64> = local.iter().filter_map(|m| m.cpu_s).collect();
+        let local_cpu_tps = (!cpus.is_empty()).then(|| entered as f64 / median(cpus).max(1e-9));
         println!(
-            "stepwright-local {kind} n={n}: {entered} states entered, {events} history events, median {:.3} ms over {reps} runs -> {:.0} transitions/s",
+            "stepwright-local {kind} n={n}: {entered} states entered, {events} history events, median {:.3} ms over {reps} runs -> {:.0} transitions/s ({} transitions per CPU-second)",
             wall * 1e3,
-            local_tps
+            local_tps,
+            local_cpu_tps.map_or("?".into(), |t| format!("{t:.0}"))
         );
         let moto_tps = if with_moto {
             match run_moto(&peer, kind, n, moto_reps) {
@@ -241,12 +313,15 @@ fn main() {
                     for r in &rs {
                         println!("moto {kind} n={n}: {r}");
                     }
-                    let ok: Vec<f64> = rs
-                        .iter()
-                        .filter(|r| r["status"] == "SUCCEEDED")
-                        .filter_map(|r| r["transitions_per_s"].as_f64())
-                        .collect();
-                    (!ok.is_empty()).then(|| median(ok))
+                    let ok = |field: &str| -> Option<f64> {
+                        let v: Vec<f64> = rs
+                            .iter()
+                            .filter(|r| r["status"] == "SUCCEEDED")
+                            .filter_map(|r| r[field].as_f64())
+                            .collect();
+                        (!v.is_empty()).then(|| median(v))
+                    };
+                    ok("transitions_per_s").map(|w| (w, ok("transitions_per_cpu_s")))
                 }
                 Err(e) => {
                     println!("moto {kind} n={n}: skipped: {e}");
@@ -256,18 +331,29 @@ fn main() {
         } else {
             None
         };
-        rows.push((kind, n, local_tps, moto_tps));
+        rows.push((kind, n, local_tps, local_cpu_tps, moto_tps));
     }
     println!("load average after: {}", loadavg());
     println!();
     println!(
-        "| machine | stepwright-local (transitions/s) | moto server (transitions/s) | ratio |"
+        "| machine | stepwright-local transitions/s (per CPU-s) | moto server transitions/s (per CPU-s) | ratio wall | ratio CPU |"
     );
-    println!("|---|---|---|---|");
-    for (kind, n, l, m) in &rows {
+    println!("|---|---|---|---|---|");
+    let show = |t: Option<f64>| t.map_or("?".to_owned(), |t| format!("{t:.0}"));
+    for (kind, n, l, lc, m) in &rows {
         match m {
-            Some(m) => println!("| {kind} n={n} | {l:.0} | {m:.1} | {:.0}x |", l / m),
-            None => println!("| {kind} n={n} | {l:.0} | (not run) | - |"),
+            Some((m, mc)) => println!(
+                "| {kind} n={n} | {l:.0} ({}) | {m:.1} ({}) | {:.0}x | {} |",
+                show(*lc),
+                show(*mc),
+                l / m,
+                lc.zip(*mc)
+                    .map_or("?".to_owned(), |(a, b)| format!("{:.0}x", a / b))
+            ),
+            None => println!(
+                "| {kind} n={n} | {l:.0} ({}) | (not run) | - | - |",
+                show(*lc)
+            ),
         }
     }
 }

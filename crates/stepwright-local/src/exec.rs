@@ -233,6 +233,13 @@ impl<'r> Exec<'r> {
         self.push_event(prev, d)
     }
 
+    /// Hands the event just recorded to the observer, if any.
+    fn observe(&self) {
+        if let (Some(f), Some(e)) = (&self.cfg.observer, self.history.events().last()) {
+            f(e);
+        }
+    }
+
     fn push_event(&mut self, prev: u64, d: EventDetails) -> u64 {
         if let Some(max) = self.cfg.options.max_history_events {
             if self.history.len() >= max.saturating_sub(1) {
@@ -258,6 +265,7 @@ impl<'r> Exec<'r> {
                 timestamp: self.clock.now(),
                 details: d,
             });
+            self.observe();
         }
         self.last_id
     }
@@ -271,6 +279,7 @@ impl<'r> Exec<'r> {
             timestamp: self.clock.now(),
             details: d,
         });
+        self.observe();
     }
 
     fn check_halt(&self) -> Result<(), Failure> {

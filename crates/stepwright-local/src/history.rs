@@ -638,95 +638,128 @@ impl History {
     /// A readable trace: one line per state entered and exited (and per task, iteration,
     /// branch and failure), with the virtual time elapsed since the execution started.
     pub fn trace(&self) -> String {
+        let mut w = TraceWriter::new();
+        self.events.iter().map(|e| w.line(e)).collect()
+    }
+}
+
+/// Formats history events one at a time, as [`History::trace`] does: for printing an execution
+/// while it runs (see [`Runner::on_event`](crate::Runner::on_event)).
+///
+/// ```
+/// use stepwright_local::{history::TraceWriter, Runner};
+/// use std::sync::{Arc, Mutex};
+///
+/// let lines = Arc::new(Mutex::new(Vec::new()));
+/// let seen = lines.clone();
+/// let writer = Mutex::new(TraceWriter::new());
+/// let runner = Runner::from_json(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}"#)?
+///     .on_event(move |e| seen.lock().unwrap().push(writer.lock().unwrap().line(e)));
+/// let exec = runner.run(serde_json::json!({"x": 1}));
+/// assert_eq!(lines.lock().unwrap().concat(), exec.history.trace());
+/// # Ok::<(), stepwright_local::SetupError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TraceWriter {
+    t0: Option<Instant>,
+    depth: usize,
+}
+
+impl TraceWriter {
+    /// A writer for a new execution (elapsed times count from its first event).
+    pub fn new() -> TraceWriter {
+        TraceWriter::default()
+    }
+
+    /// The trace line of `e` (elapsed time, indentation by nesting, a newline at the end).
+    pub fn line(&mut self, e: &HistoryEvent) -> String {
         let mut out = String::new();
-        let Some(first) = self.events.first() else {
-            return out;
+        use EventDetails as D;
+        let t0 = *self.t0.get_or_insert(e.timestamp);
+        let dt = e.timestamp.nanos_since(t0);
+        let line = match &e.details {
+            D::ExecutionStarted { input, .. } => {
+                format!("execution started  input={}", short(input))
+            }
+            D::ExecutionSucceeded { output } => {
+                format!("execution succeeded output={}", short(output))
+            }
+            D::ExecutionFailed(er) => format!("execution failed   {}", err_text(er)),
+            D::ExecutionTimedOut(er) => format!("execution timed out {}", err_text(er)),
+            D::ExecutionAborted(er) => format!("execution aborted  {}", err_text(er)),
+            D::StateEntered { kind, name, input } => {
+                let s = format!(
+                    "{}> {name} ({}) input={}",
+                    "  ".repeat(self.depth),
+                    kind.as_str(),
+                    short(input)
+                );
+                self.depth += 1;
+                out_line(&mut out, dt, &s);
+                return out;
+            }
+            D::StateExited {
+                name,
+                output,
+                assigned_variables,
+                ..
+            } => {
+                self.depth = self.depth.saturating_sub(1);
+                let mut s = format!(
+                    "{}< {name} output={}",
+                    "  ".repeat(self.depth),
+                    short(output)
+                );
+                if let Some(vars) = assigned_variables {
+                    let names: Vec<&str> = vars.iter().map(|(k, _)| &**k).collect();
+                    let _ = write!(s, " assigned=[{}]", names.join(", "));
+                }
+                out_line(&mut out, dt, &s);
+                return out;
+            }
+            D::StateAborted { name, .. } => {
+                self.depth = self.depth.saturating_sub(1);
+                format!("{name} aborted")
+            }
+            D::TaskScheduled(t) => {
+                format!("{} request={}", e.event_type(), short(&t.parameters))
+            }
+            D::TaskSucceeded { output, .. } => {
+                format!("{} result={}", e.event_type(), short(output))
+            }
+            D::TaskFailed { error, .. } | D::TaskTimedOut { error, .. } => {
+                format!("{} {}", e.event_type(), err_text(error))
+            }
+            D::MapIterationStarted { index, .. } => format!("iteration {index} started"),
+            D::MapIterationSucceeded { index, .. } => format!("iteration {index} succeeded"),
+            D::MapIterationFailed { index, .. } => format!("iteration {index} failed"),
+            D::MapIterationAborted { index, .. } => format!("iteration {index} aborted"),
+            D::MapStateStarted { length } => format!("map started with {length} items"),
+            D::EvaluationFailed(ev) => format!(
+                "evaluation failed{} {}",
+                ev.location
+                    .as_deref()
+                    .map(|l| format!(" in {l}"))
+                    .unwrap_or_default(),
+                err_text(&ev.error)
+            ),
+            D::MapRunFailed(er) => format!("map run failed {}", err_text(er)),
+            _ => e.event_type().to_string(),
         };
-        let t0 = first.timestamp;
-        let mut depth: usize = 0;
-        for e in &self.events {
-            use EventDetails as D;
-            let dt = e.timestamp.nanos_since(t0);
-            let line = match &e.details {
-                D::ExecutionStarted { input, .. } => {
-                    format!("execution started  input={}", short(input))
-                }
-                D::ExecutionSucceeded { output } => {
-                    format!("execution succeeded output={}", short(output))
-                }
-                D::ExecutionFailed(er) => format!("execution failed   {}", err_text(er)),
-                D::ExecutionTimedOut(er) => format!("execution timed out {}", err_text(er)),
-                D::ExecutionAborted(er) => format!("execution aborted  {}", err_text(er)),
-                D::StateEntered { kind, name, input } => {
-                    let s = format!(
-                        "{}> {name} ({}) input={}",
-                        "  ".repeat(depth),
-                        kind.as_str(),
-                        short(input)
-                    );
-                    depth += 1;
-                    out_line(&mut out, dt, &s);
-                    continue;
-                }
-                D::StateExited {
-                    name,
-                    output,
-                    assigned_variables,
-                    ..
-                } => {
-                    depth = depth.saturating_sub(1);
-                    let mut s = format!("{}< {name} output={}", "  ".repeat(depth), short(output));
-                    if let Some(vars) = assigned_variables {
-                        let names: Vec<&str> = vars.iter().map(|(k, _)| &**k).collect();
-                        let _ = write!(s, " assigned=[{}]", names.join(", "));
-                    }
-                    out_line(&mut out, dt, &s);
-                    continue;
-                }
-                D::StateAborted { name, .. } => {
-                    depth = depth.saturating_sub(1);
-                    format!("{name} aborted")
-                }
-                D::TaskScheduled(t) => {
-                    format!("{} request={}", e.event_type(), short(&t.parameters))
-                }
-                D::TaskSucceeded { output, .. } => {
-                    format!("{} result={}", e.event_type(), short(output))
-                }
-                D::TaskFailed { error, .. } | D::TaskTimedOut { error, .. } => {
-                    format!("{} {}", e.event_type(), err_text(error))
-                }
-                D::MapIterationStarted { index, .. } => format!("iteration {index} started"),
-                D::MapIterationSucceeded { index, .. } => format!("iteration {index} succeeded"),
-                D::MapIterationFailed { index, .. } => format!("iteration {index} failed"),
-                D::MapIterationAborted { index, .. } => format!("iteration {index} aborted"),
-                D::MapStateStarted { length } => format!("map started with {length} items"),
-                D::EvaluationFailed(ev) => format!(
-                    "evaluation failed{} {}",
-                    ev.location
-                        .as_deref()
-                        .map(|l| format!(" in {l}"))
-                        .unwrap_or_default(),
-                    err_text(&ev.error)
-                ),
-                D::MapRunFailed(er) => format!("map run failed {}", err_text(er)),
-                _ => e.event_type().to_string(),
-            };
-            let top = matches!(
-                e.details,
-                D::ExecutionStarted { .. }
-                    | D::ExecutionSucceeded { .. }
-                    | D::ExecutionFailed(_)
-                    | D::ExecutionTimedOut(_)
-                    | D::ExecutionAborted(_)
-            );
-            let indented = if top {
-                line
-            } else {
-                format!("{}{}", "  ".repeat(depth), line)
-            };
-            out_line(&mut out, dt, &indented);
-        }
+        let top = matches!(
+            e.details,
+            D::ExecutionStarted { .. }
+                | D::ExecutionSucceeded { .. }
+                | D::ExecutionFailed(_)
+                | D::ExecutionTimedOut(_)
+                | D::ExecutionAborted(_)
+        );
+        let indented = if top {
+            line
+        } else {
+            format!("{}{}", "  ".repeat(self.depth), line)
+        };
+        out_line(&mut out, dt, &indented);
         out
     }
 }

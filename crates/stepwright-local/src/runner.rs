@@ -9,7 +9,7 @@ use stepwright::StateMachine;
 
 use crate::error::SetupError;
 use crate::exec::Exec;
-use crate::history::History;
+use crate::history::{History, HistoryEvent};
 use crate::items::ObjectStore;
 use crate::lambda_http::LambdaEndpoint;
 use crate::mock::MockTestCase;
@@ -102,7 +102,12 @@ pub(crate) struct Config {
     pub store: Option<Arc<dyn ObjectStore>>,
     /// The history length of the last run: the next one reserves that much up front.
     pub history_hint: std::sync::atomic::AtomicUsize,
+    /// Called with each event as it is recorded ([`Runner::on_event`]).
+    pub observer: Option<Observer>,
 }
+
+/// A function called with each history event as it is recorded.
+pub(crate) type Observer = Arc<dyn Fn(&HistoryEvent) + Send + Sync>;
 
 /// Runs one state machine, as many times as you like, offline and deterministically.
 ///
@@ -154,6 +159,7 @@ impl Runner {
                 mock: None,
                 store: None,
                 history_hint: Default::default(),
+                observer: None,
             },
         })
     }
@@ -168,6 +174,16 @@ impl Runner {
             }
         })?;
         Runner::new(&m)
+    }
+
+    /// Calls `f` with each history event as it is recorded, while the execution runs: for a live
+    /// trace ([`TraceWriter`](crate::history::TraceWriter) formats events as
+    /// [`History::trace`](crate::History::trace) does) or a progress display. Events are
+    /// recorded, and `f` called, in history order on the thread that runs the execution; with
+    /// [`Options::record_history`] off, `f` is not called.
+    pub fn on_event(mut self, f: impl Fn(&HistoryEvent) + Send + Sync + 'static) -> Runner {
+        self.config.observer = Some(Arc::new(f));
+        self
     }
 
     /// Registers a handler for a Lambda function name (used for `lambda:invoke` with that

@@ -173,6 +173,7 @@ pub fn test_state(req: &TestStateRequest) -> Result<TestStateResult, SetupError>
         mock: req.mock.as_ref().map(|_| mock),
         store: None,
         history_hint: Default::default(),
+        observer: None,
     };
     let program = Program {
         root: Graph {
