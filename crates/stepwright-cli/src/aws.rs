@@ -123,6 +123,11 @@ impl Aws {
         aws_sdk_sfn::Client::new(&self.config)
     }
 
+    /// An IAM client (IAM is global: its calls go to the partition's IAM endpoint).
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config)
+    }
+
     /// The region the calls go to.
     pub fn region(&self) -> &str {
         self.config.region().map_or("", Region::as_ref)

@@ -31,10 +31,12 @@ use crate::aws::{self, Aws, AwsArgs, CliError};
     stepwright deploy statemachines/training.asl.json --name training \\\n      \
     --role-arn arn:aws:iam::123456789012:role/stepwright-training --substitutions params.json\n  \
     stepwright deploy flow.asl.json --name flow --role-arn $ROLE --sub DataBucket=my-bucket --tag team=ml\n  \
+    stepwright deploy flow.asl.json --name flow --create-role --sub DataBucket=my-bucket\n  \
     stepwright deploy flow.asl.json --name flow --role-arn $ROLE --type EXPRESS \\\n      \
     --logging ALL --log-group arn:aws:logs:us-east-1:123456789012:log-group:/sfn/flow\n  \
     stepwright deploy flow.asl.json --name flow --role-arn $ROLE --endpoint-url http://127.0.0.1:5000\n\n\
-    Prints `created`, `updated` or `unchanged` and the state machine ARN. Exit codes: 0 deployed, \
+    Prints `created`, `updated` or `unchanged` and the state machine ARN (with --create-role, \
+    the role's ARN and whether it was created or its policy updated go to standard error). Exit codes: 0 deployed, \
     1 invalid definition (nothing is sent) or AWS refused a call, 2 usage, I/O, configuration or \
     connection error.")]
 pub struct Args {
@@ -48,6 +50,12 @@ pub struct Args {
     /// update keeps the current role when omitted).
     #[arg(long, value_name = "ARN", value_parser = parse_role_arn)]
     pub role_arn: Option<String>,
+    /// Create the role instead (or update the one an earlier `--create-role` made): named NAME,
+    /// default `stepwright-<name>`, trusting states.amazonaws.com, with the least-privilege
+    /// policy generated from this definition (what `stepwright policy` prints) inline.
+    #[arg(long, value_name = "NAME", num_args = 0..=1, default_missing_value = "",
+          conflicts_with = "role_arn", value_parser = crate::role::parse_role_name)]
+    pub create_role: Option<String>,
     /// STANDARD or EXPRESS (a machine's type cannot change after creation).
     #[arg(long = "type", value_enum, default_value_t = MachineType::Standard, ignore_case = true)]
     pub machine_type: MachineType,
@@ -418,13 +426,17 @@ pub fn run(args: &Args) -> u8 {
         })?
     });
     match result {
-        Ok((change, arn)) => {
+        Ok((change, arn, role)) => {
             match args.format {
                 OutputFormat::Text => println!("{} {arn}", change.as_str()),
-                OutputFormat::Json => println!(
-                    "{}",
-                    json!({"status": change.as_str(), "name": args.name, "stateMachineArn": arn})
-                ),
+                OutputFormat::Json => {
+                    let mut out = json!({"status": change.as_str(), "name": args.name, "stateMachineArn": arn});
+                    if let Some(role) = role {
+                        out["roleArn"] = json!(role.arn);
+                        out["roleCreated"] = json!(role.created);
+                    }
+                    println!("{out}");
+                }
             }
             crate::exit::OK
         }
@@ -516,7 +528,13 @@ fn same_logging(want: &LoggingConfiguration, have: Option<&LoggingConfiguration>
         && (want.level() == Some(&LogLevel::Off) || groups(want) == groups(have))
 }
 
-async fn deploy(aws: &Aws, args: &Args, prepared: &Prepared) -> Result<(Change, String), CliError> {
+/// Deploys; returns what changed, the state machine ARN and the role `--create-role` made or
+/// updated.
+async fn deploy(
+    aws: &Aws,
+    args: &Args,
+    prepared: &Prepared,
+) -> Result<(Change, String, Option<crate::role::Role>), CliError> {
     let sfn = aws.sfn();
     let logging = logging_config(args)?;
     let tracing = args
@@ -528,16 +546,45 @@ async fn deploy(aws: &Aws, args: &Args, prepared: &Prepared) -> Result<(Change, 
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect();
 
+    let created_role = match &args.create_role {
+        Some(name) => {
+            let name = if name.is_empty() {
+                crate::role::default_role_name(&args.name)
+            } else {
+                name.clone()
+            };
+            let role = crate::role::ensure(aws, &name, &args.name, &prepared.text).await?;
+            eprintln!(
+                "role {} {}",
+                if role.created {
+                    "created"
+                } else {
+                    "policy updated"
+                },
+                role.arn
+            );
+            Some(role)
+        }
+        None => None,
+    };
+    let role_arn = args
+        .role_arn
+        .clone()
+        .or_else(|| created_role.as_ref().map(|r| r.arn.clone()));
+
     let Some(arn) = find_state_machine(aws, &args.name).await? else {
-        let Some(role) = &args.role_arn else {
+        let Some(role) = &role_arn else {
             return Err(CliError::usage(format!(
                 "there is no state machine `{}` in {} to update, and creating one needs a role",
                 args.name,
                 aws.region()
             ))
-            .hint("pass --role-arn ARN (the role Step Functions assumes to run the machine)"));
+            .hint(
+                "pass --role-arn ARN (the role Step Functions assumes to run the machine), or \
+                   --create-role to make one from the generated policy",
+            ));
         };
-        let out = sfn
+        let create = sfn
             .create_state_machine()
             .name(&args.name)
             .definition(&prepared.text)
@@ -545,11 +592,32 @@ async fn deploy(aws: &Aws, args: &Args, prepared: &Prepared) -> Result<(Change, 
             .r#type(args.machine_type.sdk())
             .set_logging_configuration(logging)
             .set_tracing_configuration(tracing)
-            .set_tags((!tags.is_empty()).then_some(tags))
-            .send()
-            .await
-            .map_err(|e| aws.error("CreateStateMachine", &e))?;
-        return Ok((Change::Created, out.state_machine_arn().to_owned()));
+            .set_tags((!tags.is_empty()).then_some(tags));
+        // A role IAM has just created takes seconds to become assumable: Step Functions answers
+        // AccessDeniedException meanwhile. Retry for up to a minute in that case only.
+        let fresh_role = created_role.as_ref().is_some_and(|r| r.created);
+        let mut attempt = 0;
+        let out = loop {
+            match create.clone().send().await {
+                Ok(out) => break out,
+                Err(e)
+                    if fresh_role
+                        && attempt < 12
+                        && e.as_service_error()
+                            .and_then(|s| aws_sdk_sfn::error::ProvideErrorMetadata::code(s))
+                            == Some("AccessDeniedException") =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+                Err(e) => return Err(aws.error("CreateStateMachine", &e)),
+            }
+        };
+        return Ok((
+            Change::Created,
+            out.state_machine_arn().to_owned(),
+            created_role,
+        ));
     };
 
     let current = sfn
@@ -575,10 +643,7 @@ async fn deploy(aws: &Aws, args: &Args, prepared: &Prepared) -> Result<(Change, 
         (Ok(a), Ok(b)) => same_json(&a, &b),
         _ => current.definition() == prepared.text,
     };
-    let same_role = args
-        .role_arn
-        .as_deref()
-        .is_none_or(|r| r == current.role_arn());
+    let same_role = role_arn.as_deref().is_none_or(|r| r == current.role_arn());
     let same_log = logging
         .as_ref()
         .is_none_or(|l| same_logging(l, current.logging_configuration()));
@@ -592,7 +657,7 @@ async fn deploy(aws: &Aws, args: &Args, prepared: &Prepared) -> Result<(Change, 
         sfn.update_state_machine()
             .state_machine_arn(&arn)
             .definition(&prepared.text)
-            .set_role_arn(args.role_arn.clone())
+            .set_role_arn(role_arn.clone())
             .set_logging_configuration(if same_log { None } else { logging })
             .set_tracing_configuration(if same_tracing { None } else { tracing })
             .send()
@@ -626,7 +691,7 @@ async fn deploy(aws: &Aws, args: &Args, prepared: &Prepared) -> Result<(Change, 
             change = Change::Updated;
         }
     }
-    Ok((change, arn))
+    Ok((change, arn, created_role))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod deploy;
 mod lambdas;
 mod policy;
 mod render;
+mod role;
 mod run;
 mod start;
 mod substitute;

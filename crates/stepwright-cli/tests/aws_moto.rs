@@ -269,6 +269,211 @@ async fn deploy_creates_then_updates_and_is_idempotent() {
     assert_eq!(machine_names(&sfn).await, ["hello"]);
 }
 
+/// A machine that calls one Lambda function and one SNS topic (named by substitutions).
+const CALLS: &str = r#"{
+  "StartAt": "Clean",
+  "States": {
+    "Clean": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"FunctionName": "${Fn}", "Payload.$": "$"}, "Next": "Tell"},
+    "Tell": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish",
+             "Parameters": {"TopicArn": "arn:aws:sns:us-east-1:123456789012:alerts", "Message": "done"},
+             "End": true}
+  }
+}"#;
+
+async fn inline_policy(iam: &aws_sdk_iam::Client, role: &str) -> Value {
+    let out = iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name("stepwright-state-machine")
+        .send()
+        .await
+        .unwrap();
+    let doc = out.policy_document();
+    // IAM URL-encodes documents; moto may not
+    let text = if doc.starts_with('%') {
+        let mut bytes = Vec::new();
+        let b = doc.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            if b[i] == b'%' {
+                bytes.push(u8::from_str_radix(&doc[i + 1..i + 3], 16).unwrap());
+                i += 3;
+            } else {
+                bytes.push(b[i]);
+                i += 1;
+            }
+        }
+        String::from_utf8(bytes).unwrap()
+    } else {
+        doc.to_owned()
+    };
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_create_role_makes_the_role_from_the_generated_policy() {
+    let moto = MotoServer::start().expect("moto server");
+    let region = "us-east-1";
+    let sfn = sfn_in(&moto, region).await;
+    let iam = aws_sdk_iam::Client::new(&moto.sdk_config().await);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "calls.asl.json", CALLS);
+    let fn1 = "arn:aws:lambda:us-east-1:123456789012:function:cleanse";
+    let fn2 = "arn:aws:lambda:us-east-1:123456789012:function:cleanse-v2";
+
+    let sub1 = format!("Fn={fn1}");
+    let r = cli(
+        &moto,
+        region,
+        &[
+            "deploy",
+            &file,
+            "--name",
+            "calls",
+            "--create-role",
+            "--sub",
+            &sub1,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let out: Value = serde_json::from_str(&r.stdout).unwrap();
+    let role_arn = out["roleArn"].as_str().expect("roleArn").to_owned();
+    assert!(role_arn.ends_with(":role/stepwright-calls"), "{out}");
+    assert_eq!(out["roleCreated"], json!(true));
+    assert_eq!(out["status"], json!("created"));
+    assert!(r.stderr.contains("role created"), "{r:?}");
+    let described = sfn
+        .describe_state_machine()
+        .state_machine_arn(out["stateMachineArn"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.role_arn(), role_arn);
+    // the role trusts Step Functions and allows exactly what the machine calls
+    let role = iam
+        .get_role()
+        .role_name("stepwright-calls")
+        .send()
+        .await
+        .unwrap();
+    let trust = role
+        .role()
+        .unwrap()
+        .assume_role_policy_document()
+        .unwrap_or_default();
+    assert!(trust.contains("states.amazonaws.com"), "{trust}");
+    let policy = inline_policy(&iam, "stepwright-calls").await;
+    let text = policy.to_string();
+    assert!(text.contains("lambda:InvokeFunction"), "{text}");
+    assert!(text.contains(&format!("\"{fn1}\"")), "{text}");
+    assert!(text.contains("sns:Publish"), "{text}");
+    assert!(
+        text.contains("arn:aws:sns:us-east-1:123456789012:alerts"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\"*\""),
+        "no wildcard resource or action: {text}"
+    );
+
+    // a second deploy with another function updates the same role's policy and the machine
+    let sub2 = format!("Fn={fn2}");
+    let r = cli(
+        &moto,
+        region,
+        &[
+            "deploy",
+            &file,
+            "--name",
+            "calls",
+            "--create-role",
+            "--sub",
+            &sub2,
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.starts_with("updated "), "{r:?}");
+    assert!(r.stderr.contains("role policy updated"), "{r:?}");
+    let text = inline_policy(&iam, "stepwright-calls").await.to_string();
+    assert!(
+        text.contains(fn2) && !text.contains(&format!("\"{fn1}\"")),
+        "{text}"
+    );
+
+    // a role stepwright did not create is refused, not changed
+    iam.create_role()
+        .role_name("theirs")
+        .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[]}"#)
+        .send()
+        .await
+        .unwrap();
+    let r = cli(
+        &moto,
+        region,
+        &[
+            "deploy",
+            &file,
+            "--name",
+            "other",
+            "--create-role",
+            "theirs",
+            "--sub",
+            &sub1,
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains("was not created by `stepwright deploy`"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("--role-arn"), "{r:?}");
+    assert!(iam
+        .get_role_policy()
+        .role_name("theirs")
+        .policy_name("stepwright-state-machine")
+        .send()
+        .await
+        .is_err());
+    assert_eq!(machine_names(&sfn).await, ["calls"]);
+
+    // --role-arn and --create-role exclude each other; a bad name is a usage error
+    let r = cli(
+        &moto,
+        region,
+        &[
+            "deploy",
+            &file,
+            "--name",
+            "x",
+            "--create-role",
+            "--role-arn",
+            ROLE,
+            "--sub",
+            &sub1,
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    let r = cli(
+        &moto,
+        region,
+        &[
+            "deploy",
+            &file,
+            "--name",
+            "x",
+            "--create-role",
+            "bad/name",
+            "--sub",
+            &sub1,
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("bad/name"), "{r:?}");
+}
+
 /// Deploys `definition` as `name` in `region`; returns its ARN.
 fn deploy_machine(moto: &MotoServer, region: &str, name: &str, definition: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
