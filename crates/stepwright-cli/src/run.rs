@@ -31,6 +31,18 @@ pub enum Format {
 
 /// Arguments of `stepwright run`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    stepwright run flow.asl.json --input '{\"ok\": true}'\n  \
+    stepwright run flow.asl.json --input @event.json --mock-config MockConfigFile.json --test-case HappyPath\n  \
+    stepwright run flow.asl.json --lambda-endpoint http://127.0.0.1:9000   # cargo lambda watch\n  \
+    stepwright run statemachines/training.asl.json --substitutions demo/substitutions.json \\\n      \
+    --objects out/s3 --lambda arn:aws:lambda:us-east-1:123456789012:function:cleanse=builtin:cleanse \\\n      \
+    --mock-config demo/mock-config.json --test-case Deploy --input @demo/inputs/training.json\n  \
+    stepwright run flow.asl.json --format json --history out/history.json | tail -n 1 | jq .status\n\n\
+    The trace is printed as the execution runs (virtual time: a Wait of a day takes none). \
+    --format json prints, as the last line of standard output, {\"status\", \"output\", \"error\", \
+    \"cause\"}. Exit codes: 0 the execution succeeded, 1 it failed, timed out or was aborted, \
+    2 usage or I/O error or an invalid definition.")]
 pub struct Args {
     /// The state machine definition (ASL JSON).
     pub file: PathBuf,

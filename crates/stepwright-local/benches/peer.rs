@@ -37,17 +37,21 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 struct Measure {
     wall_s: f64,
-    /// CPU time of the running thread (Linux `schedstat`), when available.
+    /// CPU time of the running thread, when available.
     cpu_s: Option<f64>,
     entered: usize,
     events: usize,
 }
 
-/// CPU time this thread has run, in seconds (`/proc/thread-self/schedstat`, nanoseconds).
+/// CPU time this thread has run, in seconds (`CLOCK_THREAD_CPUTIME_ID`).
 fn thread_cpu_s() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: f64 = text.split_whitespace().next()?.parse().ok()?;
-    Some(ns / 1e9)
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given, which lives on this stack.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
 }
 
 /// User + system CPU time of process `pid` and all its threads, in seconds (`/proc/PID/stat`,
@@ -70,14 +74,14 @@ fn run_local(def: &str, input: &Value, reps: usize) -> Result<Vec<Measure>, Stri
         });
     // Warm up once.
     let _ = runner.run(input.clone());
-    Ok((0..reps)
+    // CPU time is taken over all repetitions and shared out evenly.
+    let c0 = thread_cpu_s();
+    let mut runs: Vec<Measure> = (0..reps)
         .map(|_| {
             let inp = input.clone();
-            let c = thread_cpu_s();
             let t = Instant::now();
             let exec = runner.run(inp);
             let wall = t.elapsed().as_secs_f64();
-            let cpu = c.zip(thread_cpu_s()).map(|(a, b)| b - a);
             assert!(exec.succeeded(), "{:?} {:?}", exec.error, exec.cause);
             let entered = exec
                 .history
@@ -87,12 +91,19 @@ fn run_local(def: &str, input: &Value, reps: usize) -> Result<Vec<Measure>, Stri
                 .count();
             Measure {
                 wall_s: wall,
-                cpu_s: cpu,
+                cpu_s: None,
                 entered,
                 events: exec.history.len(),
             }
         })
-        .collect())
+        .collect();
+    let per_run = c0
+        .zip(thread_cpu_s())
+        .map(|(a, b)| (b - a) / reps.max(1) as f64);
+    for m in &mut runs {
+        m.cpu_s = per_run;
+    }
+    Ok(runs)
 }
 
 fn workspace_root() -> PathBuf {

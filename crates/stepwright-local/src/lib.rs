@@ -62,3 +62,8 @@ pub use error::{Failure, SetupError};
 struct ReadmeDoctests;
 pub use history::{EventDetails, History, HistoryEvent};
 pub use runner::{Execution, Options, Runner, Status};
+
+/// The Rust examples of docs/local-runner.md, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/local-runner.md")]
+pub struct LocalRunnerGuide;
