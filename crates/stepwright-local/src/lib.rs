@@ -67,3 +67,8 @@ pub use runner::{Execution, Options, Runner, Status};
 #[cfg(doctest)]
 #[doc = include_str!("../../../docs/local-runner.md")]
 pub struct LocalRunnerGuide;
+
+/// The Rust examples of docs/library.md, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/library.md")]
+pub struct LibraryGuide;
