@@ -58,7 +58,7 @@ pub struct ValidateResult {
     pub outcome: Outcome,
 }
 
-fn object_err(e: &ObjectError) -> LambdaError {
+pub(crate) fn object_err(e: &ObjectError) -> LambdaError {
     LambdaError::from_object("Validate", e)
 }
 
@@ -133,8 +133,18 @@ pub fn run_blocking(
 /// The async handler: parses the event and runs the engine on a blocking thread.
 pub async fn handle(store: &ObjectStore, event: Value) -> Result<ValidateResult, LambdaError> {
     let ev = parse_event(event)?;
+    on_blocking_thread(store, move |blocking| run_blocking(blocking, ev)).await
+}
+
+/// Runs `work` with a blocking view of `store` on tokio's blocking pool (the engine reads and
+/// writes synchronously); a panicked thread is `Validate.Internal`.
+pub(crate) async fn on_blocking_thread<T, F>(store: &ObjectStore, work: F) -> Result<T, LambdaError>
+where
+    F: FnOnce(&BlockingStore) -> Result<T, LambdaError> + Send + 'static,
+    T: Send + 'static,
+{
     let blocking = store.blocking().map_err(|e| object_err(&e))?;
-    tokio::task::spawn_blocking(move || run_blocking(&blocking, ev))
+    tokio::task::spawn_blocking(move || work(&blocking))
         .await
         .map_err(|e| {
             LambdaError::new(

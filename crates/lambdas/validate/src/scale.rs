@@ -47,11 +47,11 @@
 //! not what the Map writes), object errors (`Validate.ObjectNotFound`, ...).
 
 use cleanse::handler::{CleanseEvent, Location};
-use lambda_kit::{BlockingStore, LambdaError, ObjectError, ObjectStore, ObjectUrl};
+use lambda_kit::{BlockingStore, LambdaError, ObjectStore, ObjectUrl};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::handler::{self, ValidateEvent};
+use crate::handler::{self, object_err, ValidateEvent};
 
 /// How many invalid objects the merge result lists.
 pub const INVALID_LISTED: usize = 20;
@@ -97,10 +97,6 @@ pub struct MergeEvent {
     /// The share of objects that may be invalid while the data set passes (default 0).
     #[serde(default)]
     pub max_invalid_percentage: f64,
-}
-
-fn object_err(e: &ObjectError) -> LambdaError {
-    LambdaError::from_object("Validate", e)
 }
 
 fn join(base: &str, key: &str) -> String {
@@ -418,13 +414,5 @@ pub fn run_blocking(store: &BlockingStore, event: Event) -> Result<Value, Lambda
 /// thread.
 pub async fn handle_event(store: &ObjectStore, event: Value) -> Result<Value, LambdaError> {
     let ev = parse(event)?;
-    let blocking = store.blocking().map_err(|e| object_err(&e))?;
-    tokio::task::spawn_blocking(move || run_blocking(&blocking, ev))
-        .await
-        .map_err(|e| {
-            LambdaError::new(
-                "Validate.Internal",
-                format!("the engine thread failed: {e}"),
-            )
-        })?
+    handler::on_blocking_thread(store, move |blocking| run_blocking(blocking, ev)).await
 }
