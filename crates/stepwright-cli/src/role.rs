@@ -60,17 +60,15 @@ pub(crate) struct Role {
     pub created: bool,
 }
 
-/// The generated policy for `definition` (already validated), with ARNs in `partition`,
+/// The generated policy for `machine` (already validated), with ARNs in `partition`,
 /// `account` and the configured region; `None` when the machine calls no AWS service.
 fn policy_document(
     aws: &Aws,
-    definition: &str,
+    machine: &StateMachine,
     machine_name: &str,
     partition: &str,
     account: &str,
 ) -> Result<Option<String>, CliError> {
-    let machine = StateMachine::from_json(definition)
-        .map_err(|e| CliError::failed(format!("cannot read the definition for its policy: {e}")))?;
     let options = PolicyOptions {
         partition: partition.to_owned(),
         region: Some(aws.region().to_owned()),
@@ -78,7 +76,7 @@ fn policy_document(
         state_machine_name: Some(machine_name.to_owned()),
         keep_substitutions: false,
     };
-    let policy = policy_with(&machine, &options);
+    let policy = policy_with(machine, &options);
     if policy.document.statements.is_empty() {
         return Ok(None);
     }
@@ -131,7 +129,9 @@ pub(crate) async fn ensure(
     definition: &str,
 ) -> Result<Role, CliError> {
     // Check the policy's size before anything is created (the account's digits do not change it).
-    policy_document(aws, definition, machine_name, "aws", "123456789012")?;
+    let machine = StateMachine::from_json(definition)
+        .map_err(|e| CliError::failed(format!("cannot read the definition for its policy: {e}")))?;
+    policy_document(aws, &machine, machine_name, "aws", "123456789012")?;
     let iam = aws.iam();
     let (arn, created) = match iam.get_role().role_name(role_name).send().await {
         Ok(out) => {
@@ -201,7 +201,7 @@ pub(crate) async fn ensure(
     let mut parts = arn.split(':');
     let partition = parts.nth(1).unwrap_or("aws");
     let account = parts.nth(2).filter(|a| !a.is_empty()).unwrap_or("*");
-    match policy_document(aws, definition, machine_name, partition, account)? {
+    match policy_document(aws, &machine, machine_name, partition, account)? {
         Some(doc) => {
             iam.put_role_policy()
                 .role_name(role_name)
