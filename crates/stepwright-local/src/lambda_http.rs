@@ -223,7 +223,7 @@ impl TaskHandler for LambdaEndpoint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{Cursor, Read};
+    use std::io::Cursor;
     use std::net::TcpListener;
 
     #[test]
@@ -249,21 +249,7 @@ mod tests {
             for (i, stream) in listener.incoming().take(2).enumerate() {
                 let mut stream = stream.unwrap();
                 let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut request_line = String::new();
-                reader.read_line(&mut request_line).unwrap();
-                let mut len = 0usize;
-                loop {
-                    let mut l = String::new();
-                    reader.read_line(&mut l).unwrap();
-                    if l.trim().is_empty() {
-                        break;
-                    }
-                    if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
-                        len = v.trim().parse().unwrap();
-                    }
-                }
-                let mut body = vec![0; len];
-                reader.read_exact(&mut body).unwrap();
+                let (request_line, body) = testkit::read_http_request(&mut reader);
                 assert!(request_line.starts_with("POST /2015-03-31/functions/f/invocations"));
                 let resp = if i == 0 {
                     format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len())

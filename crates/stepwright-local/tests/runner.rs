@@ -470,27 +470,13 @@ fn definition_errors_are_setup_errors_with_a_pointer() {
 
 #[test]
 fn lambda_tasks_go_to_the_invoke_api_endpoint() {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use std::io::{BufReader, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let server = std::thread::spawn(move || {
         let (mut stream, _) = listener.accept().unwrap();
         let mut reader = BufReader::new(stream.try_clone().unwrap());
-        let mut first = String::new();
-        reader.read_line(&mut first).unwrap();
-        let mut len = 0usize;
-        loop {
-            let mut l = String::new();
-            reader.read_line(&mut l).unwrap();
-            if l.trim().is_empty() {
-                break;
-            }
-            if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
-                len = v.trim().parse().unwrap();
-            }
-        }
-        let mut body = vec![0; len];
-        reader.read_exact(&mut body).unwrap();
+        let (first, body) = testkit::read_http_request(&mut reader);
         let req: Value = serde_json::from_slice(&body).unwrap();
         let resp = json!({"path": first.split_whitespace().nth(1).unwrap(), "doubled": req["x"].as_i64().unwrap() * 2}).to_string();
         write!(

@@ -5,11 +5,33 @@
 //! - [`json_eq`] compares JSON values the way AWS outputs are compared: numbers by value
 //!   (`1` equals `1.0`), objects regardless of key order.
 //! - [`Tally`] counts passes per area and prints them, so test output carries the pass rates.
+//! - [`read_http_request`] reads one HTTP/1.1 request, for tests that stand up a tiny server.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+
+/// Reads one HTTP/1.1 request from `reader`: its request line (with the line break) and its
+/// body (`Content-Length` bytes). Panics on I/O errors or a malformed length: it is for tests.
+pub fn read_http_request(reader: &mut impl std::io::BufRead) -> (String, Vec<u8>) {
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line).expect("request line");
+    let mut len = 0usize;
+    loop {
+        let mut l = String::new();
+        reader.read_line(&mut l).expect("header line");
+        if l.trim().is_empty() {
+            break;
+        }
+        if let Some(v) = l.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().expect("Content-Length");
+        }
+    }
+    let mut body = vec![0; len];
+    reader.read_exact(&mut body).expect("request body");
+    (request_line, body)
+}
 
 /// The conformance corpora directory.
 ///
