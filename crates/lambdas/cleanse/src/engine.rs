@@ -86,6 +86,9 @@ enum Op {
         slots: Vec<usize>,
         markers: Vec<Vec<u8>>,
         ci: bool,
+        /// Bit `n` set when a marker has `n` bytes (bit 63: 63 bytes or more): a field whose
+        /// length has no bit set is no marker, without comparing.
+        lens: u64,
     },
     Required(Vec<usize>),
     Coerce {
@@ -261,19 +264,22 @@ impl Plan {
                         need_text(&slots, columns, &types, &cur, "null_markers")?;
                         slots
                     };
+                    let markers: Vec<Vec<u8>> = values
+                        .iter()
+                        .map(|v| {
+                            if *case_insensitive {
+                                v.to_ascii_lowercase().into_bytes()
+                            } else {
+                                v.clone().into_bytes()
+                            }
+                        })
+                        .collect();
+                    let lens = markers.iter().fold(0u64, |m, v| m | len_bit(v.len()));
                     Some(Op::NullMarkers {
                         slots,
-                        markers: values
-                            .iter()
-                            .map(|v| {
-                                if *case_insensitive {
-                                    v.to_ascii_lowercase().into_bytes()
-                                } else {
-                                    v.clone().into_bytes()
-                                }
-                            })
-                            .collect(),
+                        markers,
                         ci: *case_insensitive,
+                        lens,
                     })
                 }
                 Rule::Required { columns } => Some(Op::Required(resolve(columns, &live, &cur)?)),
@@ -637,6 +643,12 @@ impl Row {
     }
 }
 
+/// The bit of a null-marker length set (lengths from 63 on share bit 63).
+#[inline]
+fn len_bit(n: usize) -> u64 {
+    1u64 << n.min(63)
+}
+
 fn trim_range(bytes: &[u8]) -> (usize, usize) {
     let mut a = 0;
     let mut b = bytes.len();
@@ -788,9 +800,17 @@ impl<'p> Exec<'p> {
                         }
                     }
                 }
-                Op::NullMarkers { slots, markers, ci } => {
+                Op::NullMarkers {
+                    slots,
+                    markers,
+                    ci,
+                    lens,
+                } => {
                     for &s in slots {
                         if let Cell::Text(a, b) = row.cells[s] {
+                            if lens & len_bit((b - a) as usize) == 0 {
+                                continue;
+                            }
                             let bytes = row.bytes(a, b);
                             let hit = markers.iter().any(|m| {
                                 m.len() == bytes.len()
@@ -818,7 +838,18 @@ impl<'p> Exec<'p> {
                 Op::Coerce { slots, drop } => {
                     for &(s, ty) in slots {
                         let c = row.cells[s];
-                        match coerce(row, c, ty) {
+                        // the usual cases first, without the general conversion's matching
+                        let n = match (c, ty) {
+                            (Cell::Null, _) => continue,
+                            (Cell::Text(a, b), ValueType::Float) => {
+                                parse_float(row.bytes(a, b)).map(|f| Cell::Float(f, a, b))
+                            }
+                            (Cell::Text(a, b), ValueType::Int) => {
+                                parse_int(row.bytes(a, b)).map(Cell::Int)
+                            }
+                            _ => coerce(row, c, ty),
+                        };
+                        match n {
                             Some(n) => {
                                 let n = match (n, ty) {
                                     (

@@ -6,9 +6,10 @@ use std::io::{self, Write};
 /// (RFC 4180).
 #[inline]
 pub fn write_csv_field(out: &mut Vec<u8>, bytes: &[u8], delimiter: u8) {
+    // '"', LF and CR are all at most b'"' (0x22): most bytes are ruled out by one comparison
     if bytes
         .iter()
-        .any(|&b| b == delimiter || b == b'"' || b == b'\n' || b == b'\r')
+        .any(|&b| b == delimiter || (b <= b'"' && (b == b'"' || b == b'\n' || b == b'\r')))
     {
         out.push(b'"');
         for &b in bytes {

@@ -100,9 +100,10 @@ const POW10: [f64; 23] = [
 
 /// Parses a finite float (decimal or exponent notation; `inf`/`NaN` are rejected).
 ///
-/// Plain decimals with at most 15 digits (the usual data field) take Clinger's fast path: the
-/// digits as an integer (exact in an f64) divided by an exact power of ten, which IEEE division
-/// rounds correctly. Everything else goes to the standard library's parser.
+/// Plain decimals (`-?digits[.digits]`) whose digits, as one integer, are below 2^53 (at most 19
+/// digits) take Clinger's fast path: that integer (exact in an f64) divided by an exact power of
+/// ten, which IEEE division rounds correctly, so the result is the standard parser's, bit for
+/// bit. Everything else goes to the standard library's parser.
 #[inline]
 pub fn parse_float(s: &[u8]) -> Option<f64> {
     let (neg, digits) = match s.first()? {
@@ -114,11 +115,12 @@ pub fn parse_float(s: &[u8]) -> Option<f64> {
     let mut n = 0u32;
     let mut frac = 0usize;
     let mut dot = false;
-    let mut fast = digits.len() <= 16;
+    let mut fast = digits.len() <= 20;
     if fast {
         for &c in digits {
             if c.is_ascii_digit() {
-                m = m * 10 + (c - b'0') as u64;
+                // (wrapping: 20 digits may overflow, and then n > 19 sends them to std)
+                m = m.wrapping_mul(10).wrapping_add((c - b'0') as u64);
                 n += 1;
                 frac += dot as usize;
             } else if c == b'.' && !dot {
@@ -129,7 +131,9 @@ pub fn parse_float(s: &[u8]) -> Option<f64> {
             }
         }
     }
-    if fast && n > 0 && n <= 15 {
+    // n <= 19 digits do not overflow a u64; below 2^53 the integer is exact in an f64; and
+    // frac <= 19 < 23: the power of ten is exact too
+    if fast && n > 0 && n <= 19 && m < 1 << 53 {
         let v = m as f64 / POW10[frac];
         return Some(if neg { -v } else { v });
     }
@@ -349,6 +353,47 @@ mod tests {
         assert_eq!(parse_int(b"9223372036854775808"), None);
         for bad in [&b""[..], b"-", b"1.0", b" 1", b"1e3", b"0x10"] {
             assert_eq!(parse_int(bad), None, "{bad:?}");
+        }
+    }
+
+    fn std_float(s: &str) -> Option<f64> {
+        let lead = s.trim_start_matches(['-', '+']).bytes().next()?;
+        if !(lead.is_ascii_digit() || lead == b'.') {
+            return None;
+        }
+        s.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    proptest::proptest! {
+        /// The fast path gives the standard parser's value, bit for bit, on plain decimals of
+        /// every length around its limits (19 digits, 2^53) and on near-decimals it must refuse.
+        #[test]
+        fn parse_float_agrees_with_std(
+            sign in proptest::sample::select(vec!["", "-", "+"]),
+            int in "[0-9]{0,20}",
+            dot in proptest::bool::ANY,
+            frac in "[0-9]{0,20}",
+            tail in proptest::sample::select(vec!["", "", "", "e5", "E-3", ".", "x", " "]),
+        ) {
+            let text = format!("{sign}{int}{}{frac}{tail}", if dot { "." } else { "" });
+            let ours = parse_float(text.as_bytes()).map(f64::to_bits);
+            let std = std_float(&text).map(f64::to_bits);
+            proptest::prop_assert_eq!(ours, std, "{}", text);
+        }
+
+        /// Random doubles printed shortest (what data files hold) parse back exactly.
+        #[test]
+        fn parse_float_round_trips(bits in proptest::num::u64::ANY) {
+            let v = f64::from_bits(bits);
+            if v.is_finite() {
+                let text = format!("{v}");
+                proptest::prop_assert_eq!(
+                    parse_float(text.as_bytes()).map(f64::to_bits),
+                    Some(v.to_bits()),
+                    "{}",
+                    text
+                );
+            }
         }
     }
 
