@@ -543,8 +543,19 @@ impl<R: Read> RecordReader<R> {
             let buf = &self.buf[..self.len];
             match parse_csv_record(buf, self.pos, self.eof, self.delimiter, self.quote, rec) {
                 Some((next, newlines)) => {
+                    let start = self.pos;
                     self.pos = next;
                     self.line += newlines;
+                    // the limit [`ChunkParser::next`] applies: a whole record (its line break
+                    // included) over it is malformed, even when it happens to fit the buffer
+                    if next - start > self.max_record {
+                        rec.buf.clear();
+                        rec.spans.clear();
+                        return Ok(Next::Malformed(Malformed {
+                            kind: MalformedKind::RecordTooLarge,
+                            detail: format!("record over {} bytes", self.max_record),
+                        }));
+                    }
                     break;
                 }
                 None => {
@@ -2235,6 +2246,41 @@ mod tests {
         assert_eq!(got[1], "3:!record_too_large");
         assert!(got[2].starts_with("4:"), "{got:?}");
         assert_eq!(got, describe(&cfg, &data, 64, None));
+    }
+
+    /// A complete record over the limit that fits the reader's buffer is malformed for the
+    /// record-at-a-time reader too, exactly as for the chunk parser; one at the limit is kept.
+    #[test]
+    fn record_limit_is_the_same_for_both_readers() {
+        let cfg = InputConfig {
+            max_record_bytes: 100,
+            ..InputConfig::default()
+        };
+        let mut data = b"a,b\n".to_vec();
+        // 99 bytes + LF = 100: at the limit
+        data.extend(std::iter::repeat_n(b'y', 97));
+        data.extend_from_slice(b",1\n");
+        // 100 bytes + LF = 101: over it (and far below the buffer size)
+        data.extend(std::iter::repeat_n(b'z', 98));
+        data.extend_from_slice(b",2\n3,4\n");
+        let seq = describe(&cfg, &data, 1 << 20, None);
+        assert_eq!(seq.len(), 3, "{seq:?}");
+        assert!(seq[0].starts_with("2:[("), "{seq:?}");
+        assert_eq!(seq[1], "3:!record_too_large");
+        assert!(seq[2].starts_with("4:"), "{seq:?}");
+        for read in [7, 64, 1 << 20] {
+            assert_eq!(describe(&cfg, &data, read, None), seq, "read {read}");
+            assert_eq!(
+                describe(&cfg, &data, read, Some((256, 2))),
+                seq,
+                "read {read}"
+            );
+        }
+        let (_, rows) = read_all(&cfg, &data);
+        assert!(rows[1]
+            .as_ref()
+            .unwrap_err()
+            .starts_with("record_too_large@3"));
     }
 
     #[test]
