@@ -838,39 +838,57 @@ impl<'p> Exec<'p> {
                 Op::Coerce { slots, drop } => {
                     for &(s, ty) in slots {
                         let c = row.cells[s];
-                        // the usual cases first, without the general conversion's matching
-                        let n = match (c, ty) {
-                            (Cell::Null, _) => continue,
+                        // The usual cases first, writing the cell in place: building an
+                        // `Option<Cell>` to copy out made the CPU reload it from a temporary it
+                        // had just written in pieces (a store-forwarding stall on every value).
+                        let ok = match (c, ty) {
+                            (Cell::Null, _) => true,
                             (Cell::Text(a, b), ValueType::Float) => {
-                                parse_float(row.bytes(a, b)).map(|f| Cell::Float(f, a, b))
+                                match parse_float(row.bytes(a, b)) {
+                                    Some(f) => {
+                                        row.cells[s] = Cell::Float(f, a, b);
+                                        true
+                                    }
+                                    None => false,
+                                }
                             }
                             (Cell::Text(a, b), ValueType::Int) => {
-                                parse_int(row.bytes(a, b)).map(Cell::Int)
-                            }
-                            _ => coerce(row, c, ty),
-                        };
-                        match n {
-                            Some(n) => {
-                                let n = match (n, ty) {
-                                    (
-                                        Cell::Int(_)
-                                        | Cell::Float(..)
-                                        | Cell::Bool(_)
-                                        | Cell::Ts(_),
-                                        ValueType::String | ValueType::Category,
-                                    ) => {
-                                        row.canonical(n, &mut self.scratch);
-                                        row.push_text(&self.scratch)
+                                match parse_int(row.bytes(a, b)) {
+                                    Some(i) => {
+                                        row.cells[s] = Cell::Int(i);
+                                        true
                                     }
-                                    _ => n,
-                                };
-                                row.cells[s] = n;
+                                    None => false,
+                                }
                             }
-                            None if *drop => {
+                            _ => match coerce(row, c, ty) {
+                                Some(n) => {
+                                    let n = match (n, ty) {
+                                        (
+                                            Cell::Int(_)
+                                            | Cell::Float(..)
+                                            | Cell::Bool(_)
+                                            | Cell::Ts(_),
+                                            ValueType::String | ValueType::Category,
+                                        ) => {
+                                            row.canonical(n, &mut self.scratch);
+                                            row.push_text(&self.scratch)
+                                        }
+                                        _ => n,
+                                    };
+                                    row.cells[s] = n;
+                                    true
+                                }
+                                None => false,
+                            },
+                        };
+                        match ok {
+                            true => {}
+                            false if *drop => {
                                 counts.dropped += 1;
                                 return Err(Dropped { op: oi, slot: s });
                             }
-                            None => {
+                            false => {
                                 row.cells[s] = Cell::Null;
                                 counts.changed += 1;
                             }
@@ -1354,6 +1372,7 @@ pub(crate) fn stats_pass<R: Read + Send>(
         let split = plan.first_dedupe.min(op_idx);
         let parser = rdr.chunk_parser();
         let nslots = slots.len();
+        let numeric = matches!(strategy, Strategy::Mean | Strategy::Median);
         let mut cexec = Exec::new(plan);
         let mut crow = Row::default();
         let mut scratch = StatsChunk {
@@ -1387,8 +1406,19 @@ pub(crate) fn stats_pass<R: Read + Send>(
                         continue;
                     }
                     if split == op_idx {
-                        for (i, &s) in slots.iter().enumerate() {
-                            collect_cell(row, row.cells[s], i, &strategy, out);
+                        if numeric {
+                            // (the strategy's match hoisted out of the per-value loop)
+                            for (v, &s) in out.vals.iter_mut().zip(&slots) {
+                                match row.cells[s] {
+                                    Cell::Int(x) => v.push(x as f64),
+                                    Cell::Float(x, ..) => v.push(x),
+                                    _ => {}
+                                }
+                            }
+                        } else {
+                            for (i, &s) in slots.iter().enumerate() {
+                                collect_cell(row, row.cells[s], i, &strategy, out);
+                            }
                         }
                     } else {
                         let st = out.arena.store(row);

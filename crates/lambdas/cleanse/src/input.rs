@@ -1422,6 +1422,21 @@ fn split_fields(line: &[u8], base: u32, d: u8, spans: &mut Vec<(u32, u32, FieldK
     ));
 }
 
+/// Whether every byte is ASCII: eight bytes at a time and without an early exit, so that the
+/// compiler vectorises it (`<[u8]>::is_ascii` ran byte by byte here, about 5% of a cleanse run).
+#[inline]
+fn all_ascii(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    let mut acc = 0u64;
+    for w in &mut words {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(w);
+        acc |= u64::from_ne_bytes(word);
+    }
+    let tail = words.remainder().iter().fold(0u8, |a, &b| a | b);
+    acc & 0x8080_8080_8080_8080 == 0 && tail < 0x80
+}
+
 /// Checks a parsed CSV record: UTF-8 (the whole record, and no field boundary inside a multi-byte
 /// character), field sizes, and the field count (`want`), padding or truncating it when `ragged`
 /// says so.
@@ -1431,7 +1446,7 @@ fn check_csv_record(
     ragged: Ragged,
     max_field: usize,
 ) -> Next {
-    if !rec.buf.is_ascii()
+    if !all_ascii(&rec.buf)
         && (std::str::from_utf8(&rec.buf).is_err()
             || rec
                 .spans
@@ -2281,6 +2296,20 @@ mod tests {
             .as_ref()
             .unwrap_err()
             .starts_with("record_too_large@3"));
+    }
+
+    #[test]
+    fn all_ascii_agrees_with_std() {
+        for len in 0..40 {
+            let base: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+            assert!(all_ascii(&base));
+            for at in 0..len {
+                let mut v = base.clone();
+                v[at] = 0x80 | (at as u8);
+                assert_eq!(all_ascii(&v), v.is_ascii(), "len {len} at {at}");
+                assert!(!all_ascii(&v));
+            }
+        }
     }
 
     #[test]
