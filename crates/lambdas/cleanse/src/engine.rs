@@ -1616,6 +1616,9 @@ enum Pend {
     Row(Stored),
 }
 
+/// The in-order stage warms the dedupe set's slots this many rows ahead, this many at a time.
+const WARM: usize = 16;
+
 /// The writing pass's result for a chunk.
 #[derive(Debug, Default)]
 struct WriteChunk {
@@ -1811,7 +1814,14 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
             let (mut op, mut rp) = (0usize, 0usize);
             // output lines are copied in runs (up to the next duplicate)
             let mut run = 0usize;
-            for p in &r.rows {
+            for (k, p) in r.rows.iter().enumerate() {
+                if fast && k % WARM == 0 {
+                    let ahead = r.rows.get(k + WARM..k + 2 * WARM).unwrap_or_default();
+                    cexec.dedupe[split].warm(ahead.iter().filter_map(|p| match *p {
+                        Pend::Fingerprint { fp, .. } => Some(fp),
+                        _ => None,
+                    }));
+                }
                 match *p {
                     Pend::Rejected(end) => {
                         rej.buf.extend_from_slice(&r.rej[rp..end as usize]);
