@@ -610,15 +610,16 @@ impl Row {
 
     fn load(&mut self) {
         self.cells.clear();
-        for &(s, e, k) in &self.rec.spans {
-            self.cells.push(match k {
+        // (extend from an exact-size iterator: one capacity check, not one per cell)
+        let buf = &self.rec.buf;
+        self.cells
+            .extend(self.rec.spans.iter().map(|&(s, e, k)| match k {
                 FieldKind::Str => Cell::Text(s, e),
                 FieldKind::Number => Cell::Num(s, e),
                 FieldKind::Json => Cell::Json(s, e),
                 FieldKind::Null => Cell::Null,
-                FieldKind::Bool => Cell::Bool(self.rec.buf[s as usize] == b't'),
-            });
-        }
+                FieldKind::Bool => Cell::Bool(buf.get(s as usize) == Some(&b't')),
+            }));
     }
 
     fn push_text(&mut self, bytes: &[u8]) -> Cell {
