@@ -111,34 +111,69 @@ pub fn parse_float(s: &[u8]) -> Option<f64> {
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
-    let mut m: u64 = 0;
-    let mut n = 0u32;
-    let mut frac = 0usize;
-    let mut dot = false;
-    let mut fast = digits.len() <= 20;
-    if fast {
-        for &c in digits {
-            if c.is_ascii_digit() {
-                // (wrapping: 20 digits may overflow, and then n > 19 sends them to std)
-                m = m.wrapping_mul(10).wrapping_add((c - b'0') as u64);
-                n += 1;
-                frac += dot as usize;
-            } else if c == b'.' && !dot {
-                dot = true;
-            } else {
-                fast = false;
+    if digits.len() <= 20 {
+        // the integer and the fraction digits into two integers: two short dependency chains
+        // (each digit waits for the previous one's multiply-add) instead of one long one
+        let (mut int, mut rest) = (0u64, digits);
+        while let [c, tail @ ..] = rest {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
                 break;
+            }
+            int = int.wrapping_mul(10).wrapping_add(d as u64);
+            rest = tail;
+        }
+        let int_digits = digits.len() - rest.len();
+        let (mut fraction, mut frac) = (0u64, 0usize);
+        if let [b'.', tail @ ..] = rest {
+            rest = tail;
+            while let [c, tail @ ..] = rest {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    break;
+                }
+                fraction = fraction.wrapping_mul(10).wrapping_add(d as u64);
+                rest = tail;
+            }
+            frac = tail.len() - rest.len();
+        }
+        // (wrapping above: more than 19 digits may overflow, and they go to std below); with at
+        // most 19 digits the mantissa fits a u64, below 2^53 it is exact in an f64, and
+        // frac <= 19 < 23: the power of ten is exact too
+        let n = int_digits + frac;
+        if rest.is_empty() && n > 0 && n <= 19 {
+            let m = int * POW10_INT[frac] + fraction;
+            if m < 1 << 53 {
+                let v = m as f64 / POW10[frac];
+                return Some(if neg { -v } else { v });
             }
         }
     }
-    // n <= 19 digits do not overflow a u64; below 2^53 the integer is exact in an f64; and
-    // frac <= 19 < 23: the power of ten is exact too
-    if fast && n > 0 && n <= 19 && m < 1 << 53 {
-        let v = m as f64 / POW10[frac];
-        return Some(if neg { -v } else { v });
-    }
     parse_float_slow(s)
 }
+
+const POW10_INT: [u64; 20] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+    10_000_000_000_000_000_000,
+];
 
 fn parse_float_slow(s: &[u8]) -> Option<f64> {
     // the standard parser accepts "inf"/"nan"/"infinity"; data fields with those are errors
