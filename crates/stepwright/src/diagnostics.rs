@@ -251,6 +251,29 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// A JSON pointer built only when a diagnostic needs it: passes and the reader hand these down
+/// instead of formatting a pointer string for every object they visit.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Ptr<'p> {
+    /// A pointer already rendered (`""` for the document itself).
+    Str(&'p str),
+    /// A member of an object.
+    Key(&'p Ptr<'p>, &'p str),
+    /// An item of an array.
+    Index(&'p Ptr<'p>, usize),
+}
+
+impl Ptr<'_> {
+    /// The pointer as text, e.g. `/States/A/Parameters/x.$`.
+    pub(crate) fn render(&self) -> String {
+        match self {
+            Ptr::Str(s) => s.to_string(),
+            Ptr::Key(parent, key) => pointer_push(&parent.render(), key),
+            Ptr::Index(parent, i) => format!("{}/{i}", parent.render()),
+        }
+    }
+}
+
 /// Appends one reference token to a JSON pointer, escaping `~` and `/` as RFC 6901 says.
 ///
 /// ```

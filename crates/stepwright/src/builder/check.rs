@@ -68,7 +68,7 @@ impl Assembler {
             unique.push((node, pointer));
         }
         // Pass 2: machine-wide uniqueness, setter issues, nested branches.
-        let mut states = States::with_capacity(unique.len());
+        let mut states = States::with_capacity_and_hasher(unique.len(), Default::default());
         for (node, pointer) in unique {
             if node.name.is_empty() {
                 self.errors.push(Diagnostic::error(

@@ -15,7 +15,7 @@ use std::fmt;
 use serde_json::Value;
 
 use crate::diagnostics::{pointer_push, Code, Diagnostic};
-use crate::model::{QueryLanguage, State, StateMachine};
+use crate::model::{QueryLanguage, State, StateMachine, StatePlace};
 
 /// How Step Functions waits for a service call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
@@ -316,21 +316,31 @@ pub(crate) fn check(
     options: &CheckOptions,
     unknown_suffixes: bool,
 ) -> Vec<Diagnostic> {
+    check_places(&machine.places(), options, unknown_suffixes)
+}
+
+/// [`check`] on the states of a machine already listed (the validator lists them once for all
+/// its passes).
+pub(crate) fn check_places(
+    places: &[StatePlace<'_>],
+    options: &CheckOptions,
+    unknown_suffixes: bool,
+) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    machine.walk(|place| {
+    for place in places {
         let State::Task(task) = place.state else {
-            return;
+            continue;
         };
         let Some(arn) = task.resource.as_arn() else {
-            return;
+            continue;
         };
         let Some(parsed) = parse_resource(arn) else {
-            return;
+            continue;
         };
         let at = || pointer_push(&place.pointer, "Resource");
         if let Some(suffix) = &parsed.unknown_suffix {
             if !unknown_suffixes {
-                return;
+                continue;
             }
             out.push(
                 Diagnostic::error(
@@ -340,14 +350,12 @@ pub(crate) fn check(
                 )
                 .with_help("use no suffix (request-response), .sync, .sync:2 or .waitForTaskToken"),
             );
-            return;
+            continue;
         }
-        let name = parsed
-            .integration()
-            .unwrap_or_else(|| match &parsed.kind {
-                ResourceKind::Activity { .. } => "activity".to_string(),
-                _ => "Lambda function ARN".to_string(),
-            });
+        let name = parsed.integration().unwrap_or_else(|| match &parsed.kind {
+            ResourceKind::Activity { .. } => "activity".to_string(),
+            _ => "Lambda function ARN".to_string(),
+        });
         let mut unsupported = false;
         if let Some(supported) = parsed.supported() {
             if !supported.contains(&parsed.pattern) {
@@ -355,16 +363,19 @@ pub(crate) fn check(
                 let list: Vec<&str> = supported.iter().map(|p| p.suffix()).collect();
                 let list: Vec<String> = list
                     .iter()
-                    .map(|s| if s.is_empty() { "request-response".to_string() } else { s.to_string() })
+                    .map(|s| {
+                        if s.is_empty() {
+                            "request-response".to_string()
+                        } else {
+                            s.to_string()
+                        }
+                    })
                     .collect();
                 out.push(
                     Diagnostic::error(
                         Code::UnsupportedIntegrationPattern,
                         at(),
-                        format!(
-                            "{name} does not support {}",
-                            parsed.pattern.suffix()
-                        ),
+                        format!("{name} does not support {}", parsed.pattern.suffix()),
                     )
                     .with_help(format!("{name} supports: {}", list.join(", "))),
                 );
@@ -389,7 +400,9 @@ pub(crate) fn check(
                             parsed.pattern.suffix()
                         ),
                     )
-                    .with_help("use a STANDARD state machine, or the request-response form and poll"),
+                    .with_help(
+                        "use a STANDARD state machine, or the request-response form and poll",
+                    ),
                 ),
                 (_, IntegrationPattern::WaitForTaskToken) => out.push(
                     Diagnostic::error(
@@ -428,6 +441,6 @@ pub(crate) fn check(
                 );
             }
         }
-    });
+    }
     out
 }

@@ -21,7 +21,14 @@ use crate::diagnostics::{Diagnostic, ParseError};
 pub type Object = Map<String, Value>;
 
 /// The states of a machine, branch or Map processor, in definition order.
-pub type States = IndexMap<String, State>;
+///
+/// Keyed with a fast seeded hasher ([`StatesHasher`]): a machine's state names are looked up many
+/// times by the validator and the runner. Create one with `States::default()`.
+pub type States = IndexMap<String, State, StatesHasher>;
+
+/// The hasher of [`States`] (foldhash's seeded fast hasher: several times cheaper than SipHash on
+/// short names, still randomly seeded per map).
+pub type StatesHasher = foldhash::fast::RandomState;
 
 /// Which language a state uses to select and transform data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]

@@ -7,7 +7,7 @@
 use super::json::{to_map, Members, J};
 
 use super::*;
-use crate::diagnostics::{pointer_push, Code, Diagnostic};
+use crate::diagnostics::{Code, Diagnostic, Ptr};
 
 /// Every field name ASL knows, to tell "not valid here" from "unknown" and to suggest a fix.
 const ALL_FIELDS: &[&str] = &[
@@ -73,7 +73,7 @@ pub(super) fn read_machine(v: &J<'_>, errs: &mut Vec<Diagnostic>) -> Option<Stat
         );
         return None;
     };
-    let mut o = Obj::new(map, String::new(), errs, "the state machine");
+    let mut o = Obj::new(map, Ptr::Str(""), errs, "the state machine");
     let comment = o.string("Comment");
     let query_language = o.query_language("QueryLanguage");
     let start_at = o.req_string("StartAt");
@@ -91,7 +91,7 @@ pub(super) fn read_machine(v: &J<'_>, errs: &mut Vec<Diagnostic>) -> Option<Stat
     })
 }
 
-fn read_branch(v: &J<'_>, ptr: String, errs: &mut Vec<Diagnostic>, map_state: bool) -> Branch {
+fn read_branch(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>, map_state: bool) -> Branch {
     let Some(map) = v.as_object() else {
         let what = if map_state {
             "a Map processor"
@@ -100,7 +100,7 @@ fn read_branch(v: &J<'_>, ptr: String, errs: &mut Vec<Diagnostic>, map_state: bo
         };
         errs.push(Diagnostic::error(
             Code::SchemaValidationFailed,
-            ptr,
+            ptr.render(),
             format!(
                 "{what} must be a JSON object with StartAt and States, found {}",
                 v.kind()
@@ -111,7 +111,7 @@ fn read_branch(v: &J<'_>, ptr: String, errs: &mut Vec<Diagnostic>, map_state: bo
             query_language: None,
             processor_config: None,
             start_at: String::new(),
-            states: States::new(),
+            states: States::default(),
         };
     };
     let what = if map_state {
@@ -154,11 +154,11 @@ fn read_branch(v: &J<'_>, ptr: String, errs: &mut Vec<Diagnostic>, map_state: bo
     }
 }
 
-fn read_state(v: &J<'_>, ptr: String, errs: &mut Vec<Diagnostic>) -> Option<State> {
+fn read_state(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>) -> Option<State> {
     let Some(map) = v.as_object() else {
         errs.push(Diagnostic::error(
             Code::SchemaValidationFailed,
-            ptr,
+            ptr.render(),
             format!("a state must be a JSON object, found {}", v.kind()),
         ));
         return None;
@@ -169,7 +169,7 @@ fn read_state(v: &J<'_>, ptr: String, errs: &mut Vec<Diagnostic>) -> Option<Stat
             errs.push(
                 Diagnostic::error(
                     Code::SchemaValidationFailed,
-                    pointer_push(&ptr, "Type"),
+                    Ptr::Key(&ptr, "Type").render(),
                     format!("Type must be a string, found {}", other.kind()),
                 )
                 .with_help(TYPES_HELP),
@@ -178,8 +178,12 @@ fn read_state(v: &J<'_>, ptr: String, errs: &mut Vec<Diagnostic>) -> Option<Stat
         }
         None => {
             errs.push(
-                Diagnostic::error(Code::SchemaValidationFailed, ptr, "the state has no Type")
-                    .with_help(TYPES_HELP),
+                Diagnostic::error(
+                    Code::SchemaValidationFailed,
+                    ptr.render(),
+                    "the state has no Type",
+                )
+                .with_help(TYPES_HELP),
             );
             return None;
         }
@@ -343,7 +347,7 @@ fn read_state(v: &J<'_>, ptr: String, errs: &mut Vec<Diagnostic>) -> Option<Stat
             }))
         }
         other => {
-            let ptr = pointer_push(&o.ptr, "Type");
+            let ptr = o.at("Type");
             let mut d = Diagnostic::error(
                 Code::SchemaValidationFailed,
                 ptr,
@@ -366,19 +370,54 @@ const TYPES: &[&str] = &[
 ];
 const TYPES_HELP: &str = "Type is one of Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map";
 
+/// The field names an object was asked for, present or not (the help lists them): a Map state
+/// asks for about 30, so they usually fit inline, without an allocation per object.
+struct Used {
+    inline: [&'static str; USED_INLINE],
+    len: usize,
+    spill: Vec<&'static str>,
+}
+
+const USED_INLINE: usize = 40;
+
+impl Default for Used {
+    fn default() -> Self {
+        Used {
+            inline: [""; USED_INLINE],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+}
+
+impl Used {
+    fn push(&mut self, key: &'static str) {
+        if self.len < USED_INLINE {
+            self.inline[self.len] = key;
+            self.len += 1;
+        } else {
+            self.spill.push(key);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &&'static str> {
+        self.inline[..self.len].iter().chain(&self.spill)
+    }
+}
+
 /// A JSON object being read: tracks which keys were consumed so that the rest are reported.
-struct Obj<'a, 'e> {
+struct Obj<'a, 'e, 'p> {
     map: &'a Members<'a>,
-    ptr: String,
+    ptr: Ptr<'p>,
     errs: &'e mut Vec<Diagnostic>,
-    used: Vec<&'static str>,
+    used: Used,
     what: &'static str,
 }
 
-impl<'a, 'e> Obj<'a, 'e> {
+impl<'a, 'e, 'p> Obj<'a, 'e, 'p> {
     fn new(
         map: &'a Members<'a>,
-        ptr: String,
+        ptr: Ptr<'p>,
         errs: &'e mut Vec<Diagnostic>,
         what: &'static str,
     ) -> Self {
@@ -386,15 +425,13 @@ impl<'a, 'e> Obj<'a, 'e> {
             map,
             ptr,
             errs,
-            // Every field name asked for (present or not: the help lists them); a Map state asks
-            // for about 30.
-            used: Vec::with_capacity(32),
+            used: Used::default(),
             what,
         }
     }
 
     fn at(&self, key: &str) -> String {
-        pointer_push(&self.ptr, key)
+        Ptr::Key(&self.ptr, key).render()
     }
 
     fn get(&mut self, key: &'static str) -> Option<&'a J<'a>> {
@@ -444,7 +481,7 @@ impl<'a, 'e> Obj<'a, 'e> {
             self.errs.push(
                 Diagnostic::error(
                     Code::SchemaValidationFailed,
-                    self.ptr.clone(),
+                    self.ptr.render(),
                     format!("{what} has no {key}, which is required"),
                 )
                 .with_help(format!("add \"{key}\"")),
@@ -639,22 +676,21 @@ impl<'a, 'e> Obj<'a, 'e> {
     fn object_with<T>(
         &mut self,
         key: &'static str,
-        f: impl FnOnce(&mut Obj<'a, '_>) -> T,
+        f: impl FnOnce(&mut Obj<'a, '_, '_>) -> T,
     ) -> Option<T> {
         let v = self.get(key)?;
         let J::Object(m) = v else {
             self.type_error(key, "a JSON object", v);
             return None;
         };
-        let ptr = self.at(key);
-        let mut inner = Obj::new(m, ptr, self.errs, "");
+        let mut inner = Obj::new(m, Ptr::Key(&self.ptr, key), self.errs, "");
         let t = f(&mut inner);
         inner.finish(&[]);
         Some(t)
     }
 
     fn states(&mut self, key: &'static str, required: bool) -> States {
-        let mut out = States::new();
+        let mut out = States::default();
         let Some(v) = self.get(key) else {
             if required {
                 let what = if self.what.is_empty() {
@@ -665,7 +701,7 @@ impl<'a, 'e> Obj<'a, 'e> {
                 self.errs.push(
                     Diagnostic::error(
                         Code::SchemaValidationFailed,
-                        self.ptr.clone(),
+                        self.ptr.render(),
                         format!("{what} has no {key}, which is required"),
                     )
                     .with_help("add \"States\": { \"Name\": { \"Type\": ... } }"),
@@ -677,10 +713,10 @@ impl<'a, 'e> Obj<'a, 'e> {
             self.type_error(key, "a JSON object of states by name", v);
             return out;
         };
-        let base = self.at(key);
+        let base = Ptr::Key(&self.ptr, key);
         out.reserve(m.len());
         for (name, sv) in m {
-            if let Some(s) = read_state(sv, pointer_push(&base, name), self.errs) {
+            if let Some(s) = read_state(sv, Ptr::Key(&base, name), self.errs) {
                 out.insert(name.to_string(), s);
             }
         }
@@ -692,7 +728,7 @@ impl<'a, 'e> Obj<'a, 'e> {
             self.errs.push(
                 Diagnostic::error(
                     Code::SchemaValidationFailed,
-                    self.ptr.clone(),
+                    self.ptr.render(),
                     "a Parallel state has no Branches, which is required",
                 )
                 .with_help("add \"Branches\": [ { \"StartAt\": ..., \"States\": { ... } } ]"),
@@ -703,18 +739,17 @@ impl<'a, 'e> Obj<'a, 'e> {
             self.type_error("Branches", "an array of branches", v);
             return Vec::new();
         };
-        let base = self.at("Branches");
+        let base = Ptr::Key(&self.ptr, "Branches");
         items
             .iter()
             .enumerate()
-            .map(|(i, b)| read_branch(b, format!("{base}/{i}"), self.errs, false))
+            .map(|(i, b)| read_branch(b, Ptr::Index(&base, i), self.errs, false))
             .collect()
     }
 
     fn processor(&mut self, key: &'static str) -> Option<Branch> {
         let v = self.get(key)?;
-        let ptr = self.at(key);
-        Some(read_branch(v, ptr, self.errs, true))
+        Some(read_branch(v, Ptr::Key(&self.ptr, key), self.errs, true))
     }
 
     fn item_reader(&mut self) -> Option<ItemReader> {
@@ -760,7 +795,7 @@ impl<'a, 'e> Obj<'a, 'e> {
             self.errs.push(
                 Diagnostic::error(
                     Code::SchemaValidationFailed,
-                    self.ptr.clone(),
+                    self.ptr.render(),
                     format!("{} has no ErrorEquals, which is required", self.what),
                 )
                 .with_help("add \"ErrorEquals\": [\"States.ALL\"] or the error names to match"),
@@ -774,21 +809,21 @@ impl<'a, 'e> Obj<'a, 'e> {
         &mut self,
         key: &'static str,
         what: &'static str,
-        f: impl Fn(&mut Obj<'a, '_>) -> T,
+        f: impl Fn(&mut Obj<'a, '_, '_>) -> T,
     ) -> Option<Vec<T>> {
         let v = self.get(key)?;
         let J::Array(items) = v else {
             self.type_error(key, "an array", v);
             return None;
         };
-        let base = self.at(key);
+        let base = Ptr::Key(&self.ptr, key);
         let mut out = Vec::with_capacity(items.len());
         for (i, it) in items.iter().enumerate() {
-            let ptr = format!("{base}/{i}");
+            let ptr = Ptr::Index(&base, i);
             let J::Object(m) = it else {
                 self.errs.push(Diagnostic::error(
                     Code::SchemaValidationFailed,
-                    ptr,
+                    ptr.render(),
                     format!("each {what} must be a JSON object, found {}", it.kind()),
                 ));
                 continue;
@@ -835,7 +870,7 @@ impl<'a, 'e> Obj<'a, 'e> {
             self.errs.push(
                 Diagnostic::error(
                     Code::SchemaValidationFailed,
-                    self.ptr.clone(),
+                    self.ptr.render(),
                     "a Choice state has no Choices, which is required",
                 )
                 .with_help("add \"Choices\": [ { <condition>, \"Next\": ... } ]"),
@@ -856,11 +891,11 @@ impl<'a, 'e> Obj<'a, 'e> {
         .unwrap_or_default()
     }
 
-    fn nested(&mut self, v: &'a J<'a>, ptr: String) -> NestedCondition {
+    fn nested(errs: &mut Vec<Diagnostic>, v: &'a J<'a>, ptr: Ptr<'_>) -> NestedCondition {
         let J::Object(m) = v else {
-            self.errs.push(Diagnostic::error(
+            errs.push(Diagnostic::error(
                 Code::SchemaValidationFailed,
-                ptr,
+                ptr.render(),
                 format!(
                     "a nested choice rule must be a JSON object, found {}",
                     v.kind()
@@ -871,7 +906,7 @@ impl<'a, 'e> Obj<'a, 'e> {
                 condition: Condition::And(Vec::new()),
             };
         };
-        let mut o = Obj::new(m, ptr, self.errs, "a nested choice rule");
+        let mut o = Obj::new(m, ptr, errs, "a nested choice rule");
         let comment = o.string("Comment");
         let condition = o.condition(false);
         o.finish(&[]);
@@ -899,7 +934,7 @@ impl<'a, 'e> Obj<'a, 'e> {
             self.errs.push(
                 Diagnostic::error(
                     Code::SchemaValidationFailed,
-                    self.ptr.clone(),
+                    self.ptr.render(),
                     format!(
                         "a choice rule has exactly one of And, Or, Not, Variable or Condition; this one has {}",
                         keys.join(" and ")
@@ -928,11 +963,12 @@ impl<'a, 'e> Obj<'a, 'e> {
                         format!("{key} must hold at least one rule"),
                     ));
                 }
-                let base = self.at(key);
+                let base = Ptr::Key(&self.ptr, key);
+                let errs = &mut *self.errs;
                 let rules = items
                     .iter()
                     .enumerate()
-                    .map(|(i, it)| self.nested(it, format!("{base}/{i}")))
+                    .map(|(i, it)| Self::nested(errs, it, Ptr::Index(&base, i)))
                     .collect();
                 if key == "And" {
                     Condition::And(rules)
@@ -945,8 +981,11 @@ impl<'a, 'e> Obj<'a, 'e> {
                 if let Some(op) = ops.first() {
                     self.stray_operator(op.0);
                 }
-                let ptr = self.at("Not");
-                Condition::Not(Box::new(self.nested(v, ptr)))
+                Condition::Not(Box::new(Self::nested(
+                    self.errs,
+                    v,
+                    Ptr::Key(&self.ptr, "Not"),
+                )))
             }
             Some("Variable") => {
                 let variable = self.string("Variable").unwrap_or_default();
@@ -955,7 +994,7 @@ impl<'a, 'e> Obj<'a, 'e> {
                         self.errs.push(
                             Diagnostic::error(
                                 Code::SchemaValidationFailed,
-                                self.ptr.clone(),
+                                self.ptr.render(),
                                 "a choice rule with Variable needs a comparison operator",
                             )
                             .with_help(
@@ -979,7 +1018,7 @@ impl<'a, 'e> Obj<'a, 'e> {
                         self.errs.push(
                             Diagnostic::error(
                                 Code::SchemaValidationFailed,
-                                self.ptr.clone(),
+                                self.ptr.render(),
                                 format!(
                                     "a choice rule has exactly one comparison operator; this one has {}",
                                     names.join(", ")
@@ -1022,7 +1061,7 @@ impl<'a, 'e> Obj<'a, 'e> {
                     }
                 };
                 self.errs.push(
-                    Diagnostic::error(Code::SchemaValidationFailed, self.ptr.clone(), msg)
+                    Diagnostic::error(Code::SchemaValidationFailed, self.ptr.render(), msg)
                         .with_help(help),
                 );
                 dummy
@@ -1078,14 +1117,14 @@ impl<'a, 'e> Obj<'a, 'e> {
             };
             let mut d = Diagnostic::error(
                 Code::SchemaValidationFailed,
-                pointer_push(&self.ptr, key),
+                self.at(key),
                 if ALL_FIELDS.contains(&key.as_ref()) {
                     format!("{key} is not a field of {what}")
                 } else {
                     format!("unknown field {key} in {what}")
                 },
             );
-            let known: Vec<&str> = self.used.to_vec();
+            let known: Vec<&str> = self.used.iter().copied().collect();
             if let Some(s) = suggest(key, &known) {
                 d = d.with_help(format!("did you mean \"{s}\"?"));
             } else {

@@ -5,7 +5,7 @@
 //! are unique across the whole machine. Scopes are visited with an explicit stack, so any nesting
 //! depth is safe.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use super::{Ctx, MAX_STATE_NAME_CHARS};
 use crate::diagnostics::{pointer_push, Code, Diagnostic};
@@ -24,7 +24,8 @@ struct Scope<'a> {
 pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     let m = ctx.machine;
     // Unique names across the whole machine, and each name's own limits.
-    let mut seen: HashMap<&str, &str> = HashMap::with_capacity(ctx.states.len());
+    let mut seen: HashMap<&str, &str> =
+        HashMap::with_capacity_and_hasher(ctx.states.len(), Default::default());
     for p in &ctx.states {
         if let Some(first) = seen.insert(p.name, p.pointer.as_str()) {
             out.push(

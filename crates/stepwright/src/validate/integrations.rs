@@ -6,7 +6,7 @@
 
 use super::Ctx;
 use crate::diagnostics::Diagnostic;
-use crate::integrations::patterns::{check, CheckOptions};
+use crate::integrations::patterns::{check_places, CheckOptions};
 use crate::model::ExecutionType;
 
 /// The pass.
@@ -14,5 +14,5 @@ pub(super) fn check_pass(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     let options = CheckOptions {
         express: ctx.options.machine_type == ExecutionType::Express,
     };
-    out.extend(check(ctx.machine, &options, false));
+    out.extend(check_places(&ctx.states, &options, false));
 }

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::{is_substitution, Ctx};
-use crate::diagnostics::{pointer_push, Code, Diagnostic};
+use crate::diagnostics::{pointer_push, Code, Diagnostic, Ptr};
 use crate::model::*;
 
 pub(crate) mod syntax;
@@ -27,8 +27,20 @@ impl P<'_> {
     /// `base` is the pointer of the object holding `field`; the field's pointer is only built
     /// when a diagnostic needs it.
     fn path(&mut self, value: Option<&str>, base: &str, field: &str, kind: PathKind, roots: Roots) {
+        self.path_at(value, Ptr::Str(base), field, kind, roots);
+    }
+
+    /// [`P::path`] under a pointer that is only rendered for a diagnostic.
+    fn path_at(
+        &mut self,
+        value: Option<&str>,
+        base: Ptr<'_>,
+        field: &str,
+        kind: PathKind,
+        roots: Roots,
+    ) {
         let Some(v) = value else { return };
-        let ptr = || pointer_push(base, field);
+        let ptr = || Ptr::Key(&base, field).render();
         if self.subst && is_substitution(v) {
             return;
         }
@@ -80,11 +92,11 @@ impl P<'_> {
     }
 
     /// A payload template: `.$` keys take paths or intrinsics; nested objects and arrays recurse.
-    fn template(&mut self, v: &Value, ptr: &str, field: &str, depth: usize) {
+    fn template(&mut self, v: &Value, ptr: Ptr<'_>, field: &str, depth: usize) {
         if depth > MAX_TEMPLATE_DEPTH {
             self.out.push(Diagnostic::error(
                 Code::LimitExceeded,
-                ptr.to_string(),
+                ptr.render(),
                 format!("{field} is nested more than {MAX_TEMPLATE_DEPTH} levels deep"),
             ));
             return;
@@ -93,7 +105,7 @@ impl P<'_> {
             Value::Object(m) => self.template_object(m, ptr, field, depth),
             Value::Array(items) => {
                 for (i, it) in items.iter().enumerate() {
-                    self.template(it, &format!("{ptr}/{i}"), field, depth + 1);
+                    self.template(it, Ptr::Index(&ptr, i), field, depth + 1);
                 }
             }
             _ => {}
@@ -102,9 +114,9 @@ impl P<'_> {
 
     /// The entries of a template object (`depth` already checked). Each key's pointer is only
     /// built when a diagnostic or a nested template needs it.
-    fn template_object(&mut self, m: &Object, ptr: &str, field: &str, depth: usize) {
+    fn template_object(&mut self, m: &Object, ptr: Ptr<'_>, field: &str, depth: usize) {
         for (k, val) in m {
-            let kp = || pointer_push(ptr, k);
+            let kp = || Ptr::Key(&ptr, k).render();
             if let Some(base) = k.strip_suffix(".$") {
                 if m.contains_key(base) {
                     self.out.push(
@@ -120,7 +132,7 @@ impl P<'_> {
                 }
                 match val {
                     Value::String(s) => {
-                        self.path(Some(s), ptr, k, PathKind::PathOrIntrinsic, Roots::ALL)
+                        self.path_at(Some(s), ptr, k, PathKind::PathOrIntrinsic, Roots::ALL)
                     }
                     other => self.out.push(
                         Diagnostic::error(
@@ -149,7 +161,7 @@ impl P<'_> {
                 if matches!(val, Value::Object(_) | Value::Array(_))
                     || depth + 1 > MAX_TEMPLATE_DEPTH
                 {
-                    self.template(val, &kp(), field, depth + 1);
+                    self.template(val, Ptr::Key(&ptr, k), field, depth + 1);
                 }
             }
         }
@@ -237,6 +249,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             continue;
         }
         let sp = place.pointer.as_str();
+        let spp = Ptr::Str(sp);
         let at = |f: &str| pointer_push(sp, f);
         let input_roots = Roots::ALL;
         let result_roots = Roots::INPUT_ONLY;
@@ -264,7 +277,7 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                     input_roots,
                 );
                 if let Some(v) = &s.parameters {
-                    p.template(v, &at("Parameters"), "Parameters", 0);
+                    p.template(v, Ptr::Key(&spp, "Parameters"), "Parameters", 0);
                 }
                 assign(&mut p, s.assign.as_ref(), || at("Assign"));
             }
@@ -305,13 +318,13 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                     input_roots,
                 );
                 if let Some(v) = &s.parameters {
-                    p.template(v, &at("Parameters"), "Parameters", 0);
+                    p.template(v, Ptr::Key(&spp, "Parameters"), "Parameters", 0);
                 }
                 if let Some(v) = &s.result_selector {
-                    p.template(v, &at("ResultSelector"), "ResultSelector", 0);
+                    p.template(v, Ptr::Key(&spp, "ResultSelector"), "ResultSelector", 0);
                 }
                 if let Some(c) = &s.credentials {
-                    p.template_object(c, &at("Credentials"), "Credentials", 0);
+                    p.template_object(c, Ptr::Key(&spp, "Credentials"), "Credentials", 0);
                 }
                 assign(&mut p, s.assign.as_ref(), || at("Assign"));
                 catchers(&mut p, place.state, sp);
@@ -424,10 +437,10 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                     input_roots,
                 );
                 if let Some(v) = &s.parameters {
-                    p.template(v, &at("Parameters"), "Parameters", 0);
+                    p.template(v, Ptr::Key(&spp, "Parameters"), "Parameters", 0);
                 }
                 if let Some(v) = &s.result_selector {
-                    p.template(v, &at("ResultSelector"), "ResultSelector", 0);
+                    p.template(v, Ptr::Key(&spp, "ResultSelector"), "ResultSelector", 0);
                 }
                 assign(&mut p, s.assign.as_ref(), || at("Assign"));
                 catchers(&mut p, place.state, sp);
@@ -488,13 +501,13 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                     ("ResultSelector", &s.result_selector),
                 ] {
                     if let Some(v) = v {
-                        p.template(v, &at(f), f, 0);
+                        p.template(v, Ptr::Key(&spp, f), f, 0);
                     }
                 }
                 if let Some(r) = &s.item_reader {
                     let rp = at("ItemReader");
                     if let Some(v) = &r.parameters {
-                        p.template(v, &pointer_push(&rp, "Parameters"), "Parameters", 0);
+                        p.template(v, Ptr::Key(&Ptr::Str(&rp), "Parameters"), "Parameters", 0);
                     }
                     if let Some(c) = &r.reader_config {
                         p.path(
@@ -523,14 +536,14 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
                         input_roots,
                     );
                     if let Some(v) = &b.batch_input {
-                        p.template(v, &pointer_push(&bp, "BatchInput"), "BatchInput", 0);
+                        p.template(v, Ptr::Key(&Ptr::Str(&bp), "BatchInput"), "BatchInput", 0);
                     }
                 }
                 if let Some(w) = &s.result_writer {
                     if let Some(v) = &w.parameters {
                         p.template(
                             v,
-                            &format!("{}/ResultWriter/Parameters", sp),
+                            Ptr::Key(&Ptr::Key(&spp, "ResultWriter"), "Parameters"),
                             "Parameters",
                             0,
                         );
@@ -561,7 +574,7 @@ fn catchers(p: &mut P<'_>, state: &State, sp: &str) {
 /// JSONPath `Assign`: like a payload template (keys with `.$` take paths or intrinsics).
 fn assign(p: &mut P<'_>, a: Option<&Object>, ptr: impl FnOnce() -> String) {
     if let Some(a) = a {
-        p.template_object(a, &ptr(), "Assign", 0);
+        p.template_object(a, Ptr::Str(&ptr()), "Assign", 0);
     }
 }
 
