@@ -62,6 +62,11 @@ enum Command {
     Completions(completions::Args),
 }
 
+/// mimalloc: reading a machine allocates a small object per field; glibc's malloc spent about a
+/// quarter of the validator's instructions on them (docs/BENCHMARKS.md, validator section).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let code = match Cli::parse().command {
         Command::Validate(args) => validate::run(&args),

@@ -51,7 +51,7 @@ fn machine(n: usize) -> StateMachine {
             .into(),
             _ => DynamoPutItem::new(format!("table-{}", i % 20), json!({"pk": {"S": "x"}})).into(),
         };
-        let mut v = serde_json::to_value(State::Task(t)).unwrap();
+        let mut v = serde_json::to_value(State::Task(Box::new(t))).unwrap();
         if i + 1 < n {
             v["Next"] = json!(format!("S{}", i + 1));
         } else {

@@ -16,6 +16,12 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Value};
 use stepwright::validate::{validate_state_str, validate_str, Options};
 
+/// The allocator the `stepwright` CLI ships with (crates/stepwright-cli/src/main.rs), so that the
+/// benchmark measures what `stepwright validate` runs. The library itself uses whatever allocator
+/// its caller's binary has; docs/BENCHMARKS.md gives the numbers with glibc's malloc too.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Case {
     name: String,
     text: String,

@@ -25,7 +25,7 @@ fn chain(tasks: Vec<TaskState>) -> StateMachine {
     let n = tasks.len();
     let mut states = serde_json::Map::new();
     for (i, t) in tasks.into_iter().enumerate() {
-        let mut v = serde_json::to_value(stepwright::State::Task(t)).unwrap();
+        let mut v = serde_json::to_value(stepwright::State::Task(Box::new(t))).unwrap();
         if i + 1 < n {
             v["Next"] = json!(format!("S{}", i + 1));
         } else {

@@ -39,7 +39,7 @@ fn next(t: impl Into<TaskState>, n: &str) -> TaskState {
 }
 
 fn value(t: TaskState) -> Value {
-    serde_json::to_value(State::Task(t)).unwrap()
+    serde_json::to_value(State::Task(Box::new(t))).unwrap()
 }
 
 fn p(s: &str) -> Input<String> {

@@ -277,7 +277,7 @@ impl Pass {
 
     fn into_node(self) -> (Node, Vec<Node>) {
         (
-            node(self.name, State::Pass(self.state), Vec::new()),
+            node(self.name, State::Pass(Box::new(self.state)), Vec::new()),
             Vec::new(),
         )
     }
@@ -390,7 +390,7 @@ impl Task {
 
     fn into_node(self) -> (Node, Vec<Node>) {
         (
-            node(self.name, State::Task(self.state), self.issues),
+            node(self.name, State::Task(Box::new(self.state)), self.issues),
             self.side,
         )
     }
@@ -605,7 +605,7 @@ impl Choice<Ready> {
     }
 
     fn into_fragment(self) -> Fragment {
-        let n = Node::new(self.name, State::Choice(self.state));
+        let n = Node::new(self.name, State::Choice(Box::new(self.state)));
         let mut nodes = Vec::with_capacity(self.nodes.len() + 1);
         nodes.push(n);
         nodes.extend(self.nodes);
@@ -701,7 +701,7 @@ impl Wait {
 
     fn into_node(self) -> (Node, Vec<Node>) {
         (
-            node(self.name, State::Wait(self.state), Vec::new()),
+            node(self.name, State::Wait(Box::new(self.state)), Vec::new()),
             Vec::new(),
         )
     }
@@ -734,7 +734,7 @@ impl Succeed {
 
     fn into_node(self) -> (Node, Vec<Node>) {
         (
-            node(self.name, State::Succeed(self.state), Vec::new()),
+            node(self.name, State::Succeed(Box::new(self.state)), Vec::new()),
             Vec::new(),
         )
     }
@@ -802,7 +802,7 @@ impl Fail {
 
     fn into_node(self) -> (Node, Vec<Node>) {
         (
-            node(self.name, State::Fail(self.state), Vec::new()),
+            node(self.name, State::Fail(Box::new(self.state)), Vec::new()),
             Vec::new(),
         )
     }
@@ -872,7 +872,11 @@ impl<B> Parallel<B> {
 
 impl Parallel<Ready> {
     fn into_node(self) -> (Node, Vec<Node>) {
-        let mut n = node(self.name, State::Parallel(self.state), self.issues);
+        let mut n = node(
+            self.name,
+            State::Parallel(Box::new(self.state)),
+            self.issues,
+        );
         n.subs = self.branches;
         (n, self.side)
     }

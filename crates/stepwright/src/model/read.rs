@@ -193,7 +193,7 @@ fn read_state(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>) -> Option<Sta
     let state = match ty {
         "Pass" => {
             o.what = "a Pass state";
-            State::Pass(PassState {
+            State::Pass(Box::new(PassState {
                 common: o.common(),
                 input_path: o.nullable_path("InputPath"),
                 parameters: o.value("Parameters"),
@@ -203,11 +203,11 @@ fn read_state(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>) -> Option<Sta
                 output: o.value("Output"),
                 assign: o.object("Assign"),
                 transition: o.transition(),
-            })
+            }))
         }
         "Task" => {
             o.what = "a Task state";
-            State::Task(TaskState {
+            State::Task(Box::new(TaskState {
                 common: o.common(),
                 resource: o.resource(),
                 input_path: o.nullable_path("InputPath"),
@@ -226,7 +226,7 @@ fn read_state(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>) -> Option<Sta
                 heartbeat_seconds_path: o.string("HeartbeatSecondsPath"),
                 credentials: o.object("Credentials"),
                 transition: o.transition(),
-            })
+            }))
         }
         "Choice" => {
             o.what = "a Choice state";
@@ -234,7 +234,7 @@ fn read_state(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>) -> Option<Sta
             let input_path = o.nullable_path("InputPath");
             let output_path = o.nullable_path("OutputPath");
             let choices = o.choices();
-            State::Choice(ChoiceState {
+            State::Choice(Box::new(ChoiceState {
                 common,
                 input_path,
                 output_path,
@@ -242,11 +242,11 @@ fn read_state(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>) -> Option<Sta
                 default: o.string("Default"),
                 output: o.value("Output"),
                 assign: o.object("Assign"),
-            })
+            }))
         }
         "Wait" => {
             o.what = "a Wait state";
-            State::Wait(WaitState {
+            State::Wait(Box::new(WaitState {
                 common: o.common(),
                 input_path: o.nullable_path("InputPath"),
                 output_path: o.nullable_path("OutputPath"),
@@ -257,26 +257,26 @@ fn read_state(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>) -> Option<Sta
                 output: o.value("Output"),
                 assign: o.object("Assign"),
                 transition: o.transition(),
-            })
+            }))
         }
         "Succeed" => {
             o.what = "a Succeed state";
-            State::Succeed(SucceedState {
+            State::Succeed(Box::new(SucceedState {
                 common: o.common(),
                 input_path: o.nullable_path("InputPath"),
                 output_path: o.nullable_path("OutputPath"),
                 output: o.value("Output"),
-            })
+            }))
         }
         "Fail" => {
             o.what = "a Fail state";
-            State::Fail(FailState {
+            State::Fail(Box::new(FailState {
                 common: o.common(),
                 error: o.string("Error"),
                 error_path: o.string("ErrorPath"),
                 cause: o.string("Cause"),
                 cause_path: o.string("CausePath"),
-            })
+            }))
         }
         "Parallel" => {
             o.what = "a Parallel state";
@@ -285,7 +285,7 @@ fn read_state(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>) -> Option<Sta
             let parameters = o.value("Parameters");
             let arguments = o.value("Arguments");
             let branches = o.branches();
-            State::Parallel(ParallelState {
+            State::Parallel(Box::new(ParallelState {
                 common,
                 input_path,
                 parameters,
@@ -299,7 +299,7 @@ fn read_state(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>) -> Option<Sta
                 retry: o.retry(),
                 catch: o.catch(),
                 transition: o.transition(),
-            })
+            }))
         }
         "Map" => {
             o.what = "a Map state";
