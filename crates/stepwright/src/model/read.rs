@@ -4,7 +4,7 @@
 //! each unknown field, wrong type or missing required field, and fills gaps with defaults. The
 //! caller discards the result when any diagnostic was recorded.
 
-use super::json::{to_map, Members, J};
+use super::json::{same_key, to_map, Members, J};
 
 use super::*;
 use crate::diagnostics::{Code, Diagnostic, Ptr};
@@ -444,7 +444,7 @@ impl<'a, 'e, 'p> Obj<'a, 'e, 'p> {
     /// [`super::json::parse`]).
     fn lookup(&self, key: &str) -> Option<&'a J<'a>> {
         let map: &'a Members<'a> = self.map;
-        map.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        map.iter().find(|(k, _)| same_key(k, key)).map(|(_, v)| v)
     }
 
     fn has(&self, key: &str) -> bool {
@@ -1107,7 +1107,7 @@ impl<'a, 'e, 'p> Obj<'a, 'e, 'p> {
     /// Reports every key that was not read. `extra` are keys that are allowed but ignored.
     fn finish(self, extra: &[&str]) {
         for (key, _) in self.map {
-            if self.used.iter().any(|u| u == key) || extra.contains(&key.as_ref()) {
+            if self.used.iter().any(|u| same_key(u, key)) || extra.contains(&key.as_ref()) {
                 continue;
             }
             let what = if self.what.is_empty() {
