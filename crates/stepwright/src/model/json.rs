@@ -99,6 +99,24 @@ pub(crate) fn to_map(m: &[(Cow<'_, str>, J<'_>)]) -> Map<String, Value> {
 /// Parses `text` when it is valid JSON without duplicate keys, nested at most [`MAX_DEPTH`]
 /// levels; `None` otherwise (and for anything this parser leaves to `serde_json`).
 pub(crate) fn parse(text: &str) -> Option<J<'_>> {
+    parse_with(text, None).map(|(v, _)| v)
+}
+
+/// A callback taking each top-level state (name and tree) as soon as it is parsed; `false` stops
+/// the parse (the caller then takes the `serde_json` route).
+pub(crate) type StateHook<'h, 'a> = &'h mut dyn FnMut(Cow<'a, str>, J<'a>) -> bool;
+
+/// [`parse`], handing the members of the top-level `States` object to `hook` one at a time
+/// instead of keeping them in the tree (where an empty object stands in for them). The flag says
+/// whether that happened (it does not when there is no top-level `States` object).
+pub(crate) fn parse_streaming_states<'a>(
+    text: &'a str,
+    hook: StateHook<'_, 'a>,
+) -> Option<(J<'a>, bool)> {
+    parse_with(text, Some(hook))
+}
+
+fn parse_with<'a>(text: &'a str, hook: Option<StateHook<'_, 'a>>) -> Option<(J<'a>, bool)> {
     // Reserve the stacks once, at their upper bounds (a member per ':', an item per ',' or '['):
     // growing them step by step costs a large allocation per step, and glibc consolidates its
     // free lists on each one, which made parsing superlinear in the number of states. A large
@@ -110,10 +128,12 @@ pub(crate) fn parse(text: &str) -> Option<J<'_>> {
         pos: 0,
         members: Vec::with_capacity(colons),
         items: Vec::with_capacity(items),
+        hook,
+        streamed: false,
     };
     let v = p.value(0)?;
     p.ws();
-    (p.pos == p.b.len()).then_some(v)
+    (p.pos == p.b.len()).then_some((v, p.streamed))
 }
 
 /// A mask whose lowest set bit is the high bit of the first byte of `w` (little-endian) that ends
@@ -153,7 +173,7 @@ fn count_separators(text: &[u8]) -> (usize, usize) {
     (colons, items)
 }
 
-struct Parser<'a> {
+struct Parser<'a, 'h> {
     s: &'a str,
     b: &'a [u8],
     pos: usize,
@@ -162,9 +182,13 @@ struct Parser<'a> {
     members: Members<'a>,
     /// The same for array items.
     items: Vec<J<'a>>,
+    /// Takes the top-level states as they are parsed (see [`parse_streaming_states`]).
+    hook: Option<StateHook<'h, 'a>>,
+    /// Whether the top-level `States` went to the hook.
+    streamed: bool,
 }
 
-impl<'a> Parser<'a> {
+impl<'a> Parser<'a, '_> {
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
             self.pos += 1;
@@ -222,7 +246,16 @@ impl<'a> Parser<'a> {
             }
             let key = self.string()?;
             self.eat(b':')?;
-            let v = self.value(depth)?;
+            let v = if depth == 1 && !self.streamed && self.hook.is_some() && key == "States" {
+                self.streamed = self.stream_states(depth + 1)?;
+                if self.streamed {
+                    J::Object(Vec::new())
+                } else {
+                    self.value(depth)?
+                }
+            } else {
+                self.value(depth)?
+            };
             self.members.push((key, v));
             self.ws();
             match self.b.get(self.pos) {
@@ -239,6 +272,46 @@ impl<'a> Parser<'a> {
             return None;
         }
         Some(J::Object(members))
+    }
+
+    /// The members of the top-level `States` object (at `depth`), each handed to the hook as soon
+    /// as it is parsed. `Some(false)` when the value is not an object (it is then parsed as usual).
+    fn stream_states(&mut self, depth: usize) -> Option<bool> {
+        self.ws();
+        if self.b.get(self.pos) != Some(&b'{') {
+            return Some(false);
+        }
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        self.pos += 1; // '{'
+        self.ws();
+        if self.b.get(self.pos) == Some(&b'}') {
+            self.pos += 1;
+            return Some(true);
+        }
+        loop {
+            self.ws();
+            if self.b.get(self.pos) != Some(&b'"') {
+                return None;
+            }
+            let name = self.string()?;
+            self.eat(b':')?;
+            let state = self.value(depth)?;
+            let hook = self.hook.as_mut()?;
+            if !hook(name, state) {
+                return None;
+            }
+            self.ws();
+            match self.b.get(self.pos) {
+                Some(b',') => self.pos += 1,
+                Some(b'}') => {
+                    self.pos += 1;
+                    return Some(true);
+                }
+                _ => return None,
+            }
+        }
     }
 
     fn array(&mut self, depth: usize) -> Option<J<'a>> {

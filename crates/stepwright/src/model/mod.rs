@@ -1187,8 +1187,8 @@ impl StateMachine {
     /// paths, expressions, limits).
     pub fn from_json(text: &str) -> Result<StateMachine, ParseError> {
         // Fast path: valid JSON without duplicate keys is read straight from the text.
-        if let Some(tree) = json::parse(text) {
-            return StateMachine::from_tree(&tree);
+        if let Some(m) = StateMachine::from_text_fast(text) {
+            return m;
         }
         let value: Value = serde_json::from_str(text).map_err(|e| {
             ParseError::new(vec![Diagnostic::error(
@@ -1204,6 +1204,18 @@ impl StateMachine {
     /// Reads a definition from a parsed JSON value (see [`StateMachine::from_json`]).
     pub fn from_value(value: &Value) -> Result<StateMachine, ParseError> {
         StateMachine::from_tree(&json::J::from_value(value))
+    }
+
+    /// Reads a definition straight from its text when the one-pass parser takes it (valid JSON
+    /// without duplicate keys, nearly every definition), each top-level state as soon as it is
+    /// parsed; `None` otherwise (the caller takes the `serde_json` route).
+    pub(crate) fn from_text_fast(text: &str) -> Option<Result<StateMachine, ParseError>> {
+        let mut errors = Vec::new();
+        let machine = read::read_machine_text(text, &mut errors)?;
+        Some(match machine {
+            Some(m) if errors.is_empty() => Ok(m),
+            _ => Err(ParseError::new(errors)),
+        })
     }
 
     /// Reads a definition from a borrowed JSON tree (what [`StateMachine::from_value`] and the

@@ -4,7 +4,9 @@
 //! each unknown field, wrong type or missing required field, and fills gaps with defaults. The
 //! caller discards the result when any diagnostic was recorded.
 
-use super::json::{same_key, to_map, Members, J};
+use std::borrow::Cow;
+
+use super::json::{parse_streaming_states, same_key, to_map, Members, J};
 
 use super::*;
 use crate::diagnostics::{Code, Diagnostic, Ptr};
@@ -61,7 +63,49 @@ const ALL_FIELDS: &[&str] = &[
     "ResultWriter",
 ];
 
+/// Reads a machine straight from its text: each top-level state is read as soon as it is parsed
+/// and its tree dropped, so that a large machine never holds its whole parsed tree (a 10,000-state
+/// machine's tree is several megabytes, past what the caches keep). `None` when the text is not
+/// for the fast parser (see [`super::json::parse`]); the caller then takes the `serde_json` route.
+pub(super) fn read_machine_text(
+    text: &str,
+    errs: &mut Vec<Diagnostic>,
+) -> Option<Option<StateMachine>> {
+    let mut states = States::default();
+    let mut state_errs = Vec::new();
+    // Names whose state could not be read: a later state of the same name is still a duplicate
+    // key, which the serde_json route reports.
+    let mut unread: Vec<String> = Vec::new();
+    let root = Ptr::Str("");
+    let base = Ptr::Key(&root, "States");
+    let mut hook = |name: Cow<'_, str>, v: J<'_>| -> bool {
+        if states.contains_key(name.as_ref()) || unread.iter().any(|u| *u == name) {
+            return false;
+        }
+        match read_state(&v, Ptr::Key(&base, &name), &mut state_errs) {
+            Some(s) => {
+                states.insert(name.into_owned(), s);
+            }
+            None => unread.push(name.into_owned()),
+        }
+        true
+    };
+    let (tree, streamed) = parse_streaming_states(text, &mut hook)?;
+    let pre = streamed.then_some((states, state_errs));
+    Some(read_machine_with(&tree, errs, pre))
+}
+
 pub(super) fn read_machine(v: &J<'_>, errs: &mut Vec<Diagnostic>) -> Option<StateMachine> {
+    read_machine_with(v, errs, None)
+}
+
+/// [`read_machine`]; `pre` holds the top-level states when they were read while parsing (with
+/// their diagnostics, which keep their place in the order of the report).
+fn read_machine_with(
+    v: &J<'_>,
+    errs: &mut Vec<Diagnostic>,
+    pre: Option<(States, Vec<Diagnostic>)>,
+) -> Option<StateMachine> {
     let Some(map) = v.as_object() else {
         errs.push(
             Diagnostic::error(
@@ -79,7 +123,14 @@ pub(super) fn read_machine(v: &J<'_>, errs: &mut Vec<Diagnostic>) -> Option<Stat
     let start_at = o.req_string("StartAt");
     let timeout_seconds = o.u64("TimeoutSeconds");
     let version = o.string("Version");
-    let states = o.states("States", true);
+    let states = match pre {
+        Some((states, state_errs)) => {
+            o.used.push("States");
+            o.errs.extend(state_errs);
+            states
+        }
+        None => o.states("States", true),
+    };
     o.finish(&[]);
     Some(StateMachine {
         comment,
@@ -402,6 +453,13 @@ impl Used {
 
     fn iter(&self) -> impl Iterator<Item = &&'static str> {
         self.inline[..self.len].iter().chain(&self.spill)
+    }
+
+    /// Whether `key` was asked for (two plain slice scans: a chained iterator costs several
+    /// times more per item here).
+    fn contains(&self, key: &str) -> bool {
+        self.inline[..self.len].iter().any(|u| same_key(u, key))
+            || self.spill.iter().any(|u| same_key(u, key))
     }
 }
 
@@ -1107,7 +1165,7 @@ impl<'a, 'e, 'p> Obj<'a, 'e, 'p> {
     /// Reports every key that was not read. `extra` are keys that are allowed but ignored.
     fn finish(self, extra: &[&str]) {
         for (key, _) in self.map {
-            if self.used.iter().any(|u| same_key(u, key)) || extra.contains(&key.as_ref()) {
+            if self.used.contains(key) || extra.contains(&key.as_ref()) {
                 continue;
             }
             let what = if self.what.is_empty() {

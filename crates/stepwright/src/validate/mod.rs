@@ -38,7 +38,7 @@ use std::borrow::Cow;
 
 use serde_json::Value;
 
-use crate::diagnostics::{Code, Diagnostic, Severity};
+use crate::diagnostics::{Code, Diagnostic, ParseError, Severity};
 use crate::model::json::{self, J};
 use crate::model::{ExecutionType, State, StateMachine, StatePlace};
 use crate::source::{locate_all, LineIndex, Span};
@@ -179,7 +179,7 @@ pub fn validate_state_str(text: &str, options: &Options) -> Report {
 
 /// [`validate_state_str`], optionally without the one-pass fast path.
 fn validate_state_text(text: &str, options: &Options, fast: bool) -> Report {
-    check_text(text, options, fast, |tree, opts, out| {
+    let rules = |tree: J<'_>, opts: &Options, out: &mut Vec<Diagnostic>| {
         let wrapped = J::Object(vec![
             (Cow::Borrowed("StartAt"), J::String(Cow::Borrowed(SINGLE))),
             (
@@ -201,7 +201,17 @@ fn validate_state_text(text: &str, options: &Options, fast: bool) -> Report {
                 out.push(d);
             }
         }
-    })
+    };
+    check_text(
+        text,
+        options,
+        |text, opts, out| {
+            let tree = json::parse(text).filter(|_| fast)?;
+            rules(tree, opts, out);
+            Some(())
+        },
+        rules,
+    )
 }
 
 /// Validates JSON text: syntax, duplicate keys, size, the strict parse, then every rule.
@@ -213,16 +223,29 @@ pub fn validate_str(text: &str, options: &Options) -> Report {
 
 /// [`validate_str`], optionally without the one-pass fast path (the tests compare the two).
 fn validate_text(text: &str, options: &Options, fast: bool) -> Report {
-    check_text(text, options, fast, |tree, opts, out| {
-        let machine = StateMachine::from_tree(&tree);
-        // The tree is not needed any more: freeing it before the passes lets them reuse its
-        // memory while it is still in cache.
-        drop(tree);
-        match machine {
+    let report =
+        |machine: Result<StateMachine, ParseError>, opts: &Options, out: &mut Vec<_>| match machine
+        {
             Ok(m) => out.extend(validate(&m, opts)),
             Err(e) => out.extend(e.into_diagnostics()),
-        }
-    })
+        };
+    check_text(
+        text,
+        options,
+        |text, opts, out| {
+            // Each top-level state is read as it is parsed; the rest of the tree is small.
+            let machine = StateMachine::from_text_fast(text).filter(|_| fast)?;
+            report(machine, opts, out);
+            Some(())
+        },
+        |tree, opts, out| {
+            let machine = StateMachine::from_tree(&tree);
+            // The tree is not needed any more: freeing it before the passes lets them reuse
+            // its memory while it is still in cache.
+            drop(tree);
+            report(machine, opts, out);
+        },
+    )
 }
 
 /// The checks on the text, then `rules` on the parsed tree. Valid JSON without duplicate keys
@@ -231,7 +254,7 @@ fn validate_text(text: &str, options: &Options, fast: bool) -> Report {
 fn check_text(
     text: &str,
     options: &Options,
-    fast: bool,
+    fast_rules: impl FnOnce(&str, &Options, &mut Vec<Diagnostic>) -> Option<()>,
     rules: impl FnOnce(J<'_>, &Options, &mut Vec<Diagnostic>),
 ) -> Report {
     let mut diags = Vec::new();
@@ -255,8 +278,8 @@ fn check_text(
         );
         return Report::from_text(diags, text, Vec::new());
     }
-    if let Some(tree) = json::parse(text).filter(|_| fast) {
-        rules(tree, options, &mut diags);
+    // The fast route adds nothing to `diags` when it declines the text.
+    if fast_rules(text, options, &mut diags).is_some() {
         return Report::from_text(diags, text, Vec::new());
     }
     let value: Value = match serde_json::from_str(text) {
