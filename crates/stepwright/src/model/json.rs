@@ -232,13 +232,40 @@ impl<'a> Parser<'a, '_> {
         if depth > MAX_DEPTH {
             return None;
         }
+        let first = self.members.len();
+        self.each_member(|p, key| {
+            let v = if depth == 1 && !p.streamed && p.hook.is_some() && key == "States" {
+                p.streamed = p.stream_states(depth + 1)?;
+                if p.streamed {
+                    J::Object(Vec::new())
+                } else {
+                    p.value(depth)?
+                }
+            } else {
+                p.value(depth)?
+            };
+            p.members.push((key, v));
+            Some(())
+        })?;
+        let members: Members<'a> = self.members.split_off(first);
+        if has_duplicates(&members) {
+            return None;
+        }
+        Some(J::Object(members))
+    }
+
+    /// The members of the object at the current position (`{`): `member` gets each key and
+    /// parses its value (the position is just after the colon).
+    fn each_member(
+        &mut self,
+        mut member: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
+    ) -> Option<()> {
         self.pos += 1; // '{'
         self.ws();
         if self.b.get(self.pos) == Some(&b'}') {
             self.pos += 1;
-            return Some(J::Object(Vec::new()));
+            return Some(());
         }
-        let first = self.members.len();
         loop {
             self.ws();
             if self.b.get(self.pos) != Some(&b'"') {
@@ -246,32 +273,17 @@ impl<'a> Parser<'a, '_> {
             }
             let key = self.string()?;
             self.eat(b':')?;
-            let v = if depth == 1 && !self.streamed && self.hook.is_some() && key == "States" {
-                self.streamed = self.stream_states(depth + 1)?;
-                if self.streamed {
-                    J::Object(Vec::new())
-                } else {
-                    self.value(depth)?
-                }
-            } else {
-                self.value(depth)?
-            };
-            self.members.push((key, v));
+            member(self, key)?;
             self.ws();
             match self.b.get(self.pos) {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    break;
+                    return Some(());
                 }
                 _ => return None,
             }
         }
-        let members: Members<'a> = self.members.split_off(first);
-        if has_duplicates(&members) {
-            return None;
-        }
-        Some(J::Object(members))
     }
 
     /// The members of the top-level `States` object (at `depth`), each handed to the hook as soon
@@ -284,34 +296,12 @@ impl<'a> Parser<'a, '_> {
         if depth > MAX_DEPTH {
             return None;
         }
-        self.pos += 1; // '{'
-        self.ws();
-        if self.b.get(self.pos) == Some(&b'}') {
-            self.pos += 1;
-            return Some(true);
-        }
-        loop {
-            self.ws();
-            if self.b.get(self.pos) != Some(&b'"') {
-                return None;
-            }
-            let name = self.string()?;
-            self.eat(b':')?;
-            let state = self.value(depth)?;
-            let hook = self.hook.as_mut()?;
-            if !hook(name, state) {
-                return None;
-            }
-            self.ws();
-            match self.b.get(self.pos) {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Some(true);
-                }
-                _ => return None,
-            }
-        }
+        self.each_member(|p, name| {
+            let state = p.value(depth)?;
+            let hook = p.hook.as_mut()?;
+            hook(name, state).then_some(())
+        })?;
+        Some(true)
     }
 
     fn array(&mut self, depth: usize) -> Option<J<'a>> {
