@@ -14,7 +14,7 @@ use crate::conf::ConfError;
 use crate::config::{Columns, Config, OnFail, OutputFormat, Rule, Strategy};
 use crate::input::{ChunkPos, FieldKind, MalformedKind, Next, Record, RecordReader};
 use crate::output::{write_csv_field, write_json_string, Sink, FLUSH_AT};
-use crate::stats::{FingerprintSet, FxBuild, HeavyHitters, Moments, QuantileSketch};
+use crate::stats::{FingerprintSet, FxBuild, HeavyHitters, MeanSum, QuantileSketch};
 use crate::types::{parse_bool, parse_float, parse_int, Timestamp, ValueType};
 use crate::{CleanseError, ColumnSchema, Imputed, Report, RuleReport};
 
@@ -70,7 +70,7 @@ enum Fill {
 
 #[derive(Debug)]
 enum Collector {
-    Mean(Moments),
+    Mean(MeanSum),
     Median(QuantileSketch),
     Mode(HeavyHitters),
 }
@@ -1361,7 +1361,7 @@ pub(crate) fn stats_pass<R: Read + Send>(
     let mut collectors: Vec<Collector> = slots
         .iter()
         .map(|_| match strategy {
-            Strategy::Mean => Collector::Mean(Moments::default()),
+            Strategy::Mean => Collector::Mean(MeanSum::default()),
             Strategy::Median => Collector::Median(QuantileSketch::new(MEDIAN_EXACT_CAP)),
             _ => Collector::Mode(HeavyHitters::new(MODE_CAPACITY, 4096)),
         })
@@ -1431,7 +1431,7 @@ pub(crate) fn stats_pass<R: Read + Send>(
                 let mut push = |res: &StatsChunk| {
                     for (i, c) in collectors.iter_mut().enumerate() {
                         match c {
-                            Collector::Mean(m) => res.vals[i].iter().for_each(|&v| m.push(v)),
+                            Collector::Mean(m) => m.extend(&res.vals[i]),
                             Collector::Median(q) => res.vals[i].iter().for_each(|&v| q.push(v)),
                             Collector::Mode(h) => {
                                 let (bytes, ends) = &res.keys[i];

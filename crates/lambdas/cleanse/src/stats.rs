@@ -33,6 +33,52 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+/// The mean alone, exactly as [`Moments::mean`] computes it (the same Neumaier-compensated sum
+/// in the same order, so the same bits) without the min/max/variance work: the statistics pass
+/// of a mean imputation feeds every value through one of these, in input order, on one thread.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct MeanSum {
+    count: u64,
+    total: f64,
+    comp: f64,
+}
+
+impl MeanSum {
+    /// Adds a value.
+    #[inline]
+    pub fn push(&mut self, x: f64) {
+        self.count += 1;
+        let t = self.total + x;
+        self.comp += if self.total.abs() >= x.abs() {
+            (self.total - t) + x
+        } else {
+            (x - t) + self.total
+        };
+        self.total = t;
+    }
+
+    /// Adds values in order.
+    pub fn extend(&mut self, xs: &[f64]) {
+        let (mut total, mut comp) = (self.total, self.comp);
+        for &x in xs {
+            let t = total + x;
+            comp += if total.abs() >= x.abs() {
+                (total - t) + x
+            } else {
+                (x - t) + total
+            };
+            total = t;
+        }
+        (self.total, self.comp) = (total, comp);
+        self.count += xs.len() as u64;
+    }
+
+    /// The mean, if any value was seen.
+    pub fn mean(&self) -> Option<f64> {
+        (self.count > 0).then(|| (self.total + self.comp) / self.count as f64)
+    }
+}
+
 /// Count, min, max, mean and sample standard deviation of a stream of finite floats.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Moments {
@@ -621,6 +667,42 @@ mod tests {
         a.merge(&b);
         assert!((a.std().unwrap() - m.std().unwrap()).abs() / m.std().unwrap() < 1e-9);
         assert_eq!(Moments::default().mean(), None);
+    }
+
+    #[test]
+    fn mean_sum_gives_the_bits_of_moments_mean() {
+        // values whose plain sum loses bits (so the compensation matters), in several orders
+        let mut xs: Vec<f64> = Vec::new();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..5000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let f = (seed >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
+            xs.push(match i % 4 {
+                0 => f * 1e12,
+                1 => f * 1e-6,
+                2 => f,
+                _ => -xs.last().copied().unwrap_or(1.0) + f,
+            });
+        }
+        let mut m = Moments::default();
+        let mut pushed = MeanSum::default();
+        let mut extended = MeanSum::default();
+        xs.iter().for_each(|&x| {
+            m.push(x);
+            pushed.push(x);
+        });
+        for part in xs.chunks(37) {
+            extended.extend(part);
+        }
+        let want = m.mean().unwrap().to_bits();
+        assert_eq!(pushed.mean().unwrap().to_bits(), want);
+        assert_eq!(extended.mean().unwrap().to_bits(), want);
+        assert_eq!(MeanSum::default().mean(), None);
+        // a plain sum would differ here: the test really exercises the compensation
+        let naive = xs.iter().sum::<f64>() / xs.len() as f64;
+        assert_ne!(naive.to_bits(), want);
     }
 
     #[test]

@@ -78,6 +78,19 @@ pub fn parse_int(s: &[u8]) -> Option<i64> {
     if digits.is_empty() || digits.len() > 19 {
         return None;
     }
+    if digits.len() <= 18 {
+        // at most 18 digits cannot overflow an i64: no checked arithmetic per digit
+        let mut v: u64 = 0;
+        for &c in digits {
+            let d = c.wrapping_sub(b'0');
+            if d > 9 {
+                return None;
+            }
+            v = v * 10 + d as u64;
+        }
+        let v = v as i64;
+        return Some(if neg { -v } else { v });
+    }
     let mut v: i64 = 0;
     for &d in digits {
         if !d.is_ascii_digit() {
@@ -400,6 +413,19 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Integers agree with `str::parse::<i64>` at every length (the unchecked path up to 18
+        /// digits, the checked one at 19, overflow at the edges) and on near-integers (more than 19
+        /// digits are refused, as before, even with leading zeros).
+        #[test]
+        fn parse_int_agrees_with_std(
+            sign in proptest::sample::select(vec!["", "-", "+"]),
+            digits in "[0-9]{0,19}",
+            tail in proptest::sample::select(vec!["", "", "", "x", ".0", " ", "-"]),
+        ) {
+            let text = format!("{sign}{digits}{tail}");
+            proptest::prop_assert_eq!(parse_int(text.as_bytes()), text.parse::<i64>().ok(), "{}", text);
+        }
+
         /// The fast path gives the standard parser's value, bit for bit, on plain decimals of
         /// every length around its limits (19 digits, 2^53) and on near-decimals it must refuse.
         #[test]
