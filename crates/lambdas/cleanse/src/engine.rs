@@ -1101,6 +1101,8 @@ impl<'p> Exec<'p> {
 /// The bytes a `dedupe` op compares rows by (typed: numbers by value, `-0.0` = `0.0`).
 fn dedupe_key(row: &Row, slots: &[usize], buf: &mut Vec<u8>) {
     buf.clear();
+    // (room for every key of this row at once: at most 15 bytes per cell besides its text)
+    buf.reserve(slots.len() * 15 + row.rec.buf.len());
     for &s in slots {
         match row.cells[s] {
             Cell::Null => buf.push(0),
@@ -1135,6 +1137,8 @@ fn write_cell_text(out: &mut Vec<u8>, row: &Row, c: Cell, delimiter: u8, sagemak
         Cell::Text(s, e) | Cell::Num(s, e) | Cell::Json(s, e) => {
             write_csv_field(out, row.bytes(s, e), delimiter)
         }
+        // (a one-digit integer, e.g. a class label, without formatting and copying)
+        Cell::Int(i @ 0..=9) => out.push(b'0' + i as u8),
         Cell::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
         Cell::Float(_, s, e) if s < e => out.extend_from_slice(row.bytes(s, e)),
         Cell::Float(f, ..) => out.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes()),
