@@ -6,11 +6,7 @@ use std::io::{self, Write};
 /// (RFC 4180).
 #[inline]
 pub fn write_csv_field(out: &mut Vec<u8>, bytes: &[u8], delimiter: u8) {
-    // '"', LF and CR are all at most b'"' (0x22): most bytes are ruled out by one comparison
-    if bytes
-        .iter()
-        .any(|&b| b == delimiter || (b <= b'"' && (b == b'"' || b == b'\n' || b == b'\r')))
-    {
+    if needs_quotes(bytes, delimiter) {
         out.push(b'"');
         for &b in bytes {
             if b == b'"' {
@@ -22,6 +18,31 @@ pub fn write_csv_field(out: &mut Vec<u8>, bytes: &[u8], delimiter: u8) {
     } else {
         out.extend_from_slice(bytes);
     }
+}
+
+/// Whether a CSV field holds the delimiter, a quote, CR or LF: eight bytes at a time (an exact
+/// zero-byte test per wanted byte), the tail byte by byte.
+#[inline]
+fn needs_quotes(bytes: &[u8], delimiter: u8) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // (v - 1s) & !v & high is non-zero exactly when some byte of v is zero
+    let has = |v: u64, b: u8| {
+        let x = v ^ (ONES * b as u64);
+        x.wrapping_sub(ONES) & !x & HIGH != 0
+    };
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        let v = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        if has(v, delimiter) | has(v, b'"') | has(v, b'\n') | has(v, b'\r') {
+            return true;
+        }
+    }
+    // '"', LF and CR are all at most b'"' (0x22): most bytes are ruled out by one comparison
+    words
+        .remainder()
+        .iter()
+        .any(|&b| b == delimiter || (b <= b'"' && (b == b'"' || b == b'\n' || b == b'\r')))
 }
 
 /// Appends `s` as a JSON string literal (with quotes).
@@ -103,6 +124,30 @@ impl<W: Write> Sink<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn needs_quotes_finds_each_special_byte_at_every_position() {
+        for len in 0..40 {
+            let plain = vec![b'a'; len];
+            assert!(!needs_quotes(&plain, b','), "plain of {len}");
+            // bytes next to the special ones (no false positives from neighbours)
+            let near: Vec<u8> = (0..len)
+                .map(|i| [b'#', b'!', b'-', 0x80, 0xff][i % 5])
+                .collect();
+            assert!(!needs_quotes(&near, b','), "near of {len}");
+            for at in 0..len {
+                for special in [b',', b'"', b'\n', b'\r'] {
+                    let mut f = plain.clone();
+                    f[at] = special;
+                    assert!(needs_quotes(&f, b','), "{special} at {at} of {len}");
+                }
+                let mut tab = plain.clone();
+                tab[at] = b'\t';
+                assert!(needs_quotes(&tab, b'\t'));
+                assert!(!needs_quotes(&tab, b','));
+            }
+        }
+    }
 
     #[test]
     fn csv_quoting() {
