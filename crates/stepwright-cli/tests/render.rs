@@ -13,8 +13,11 @@ fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_stepwright"))
 }
 
+/// A path in this test process's own directory: two test runs sharing a target directory (two
+/// CI runs, or `cargo test` in two terminals) must not read each other's half-written files.
 fn tmp(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("render-cli");
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("render-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
 }
