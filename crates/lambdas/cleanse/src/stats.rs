@@ -33,6 +33,19 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+/// One step of Neumaier's compensated sum: `(total, comp)` after adding `x`. [`MeanSum`] and
+/// [`Moments`] share it, so their means have the same bits.
+#[inline]
+fn neumaier(total: f64, comp: f64, x: f64) -> (f64, f64) {
+    let t = total + x;
+    let c = if total.abs() >= x.abs() {
+        (total - t) + x
+    } else {
+        (x - t) + total
+    };
+    (t, comp + c)
+}
+
 /// The mean alone, exactly as [`Moments::mean`] computes it (the same Neumaier-compensated sum
 /// in the same order, so the same bits) without the min/max/variance work: the statistics pass
 /// of a mean imputation feeds every value through one of these, in input order, on one thread.
@@ -48,26 +61,14 @@ impl MeanSum {
     #[inline]
     pub fn push(&mut self, x: f64) {
         self.count += 1;
-        let t = self.total + x;
-        self.comp += if self.total.abs() >= x.abs() {
-            (self.total - t) + x
-        } else {
-            (x - t) + self.total
-        };
-        self.total = t;
+        (self.total, self.comp) = neumaier(self.total, self.comp, x);
     }
 
     /// Adds values in order.
     pub fn extend(&mut self, xs: &[f64]) {
         let (mut total, mut comp) = (self.total, self.comp);
         for &x in xs {
-            let t = total + x;
-            comp += if total.abs() >= x.abs() {
-                (total - t) + x
-            } else {
-                (x - t) + total
-            };
-            total = t;
+            (total, comp) = neumaier(total, comp, x);
         }
         (self.total, self.comp) = (total, comp);
         self.count += xs.len() as u64;
@@ -112,13 +113,7 @@ impl Moments {
         let d = x - self.shift;
         self.sum += d;
         self.sum_sq += d * d;
-        let t = self.total + x;
-        self.comp += if self.total.abs() >= x.abs() {
-            (self.total - t) + x
-        } else {
-            (x - t) + self.total
-        };
-        self.total = t;
+        (self.total, self.comp) = neumaier(self.total, self.comp, x);
     }
 
     /// The mean, if any value was seen.
