@@ -1104,33 +1104,50 @@ fn dedupe_key(row: &Row, slots: &[usize], buf: &mut Vec<u8>) {
     // (room for every key of this row at once: at most 15 bytes per cell besides its text)
     buf.reserve(slots.len() * 15 + row.rec.buf.len());
     for &s in slots {
-        match row.cells[s] {
-            Cell::Null => buf.push(0),
-            Cell::Text(a, b) | Cell::Num(a, b) | Cell::Json(a, b) => {
-                buf.push(1);
-                buf.extend_from_slice(&(b - a).to_le_bytes());
-                buf.extend_from_slice(row.bytes(a, b));
-            }
-            Cell::Int(i) => {
-                buf.push(2);
-                buf.extend_from_slice(&i.to_le_bytes());
-            }
-            Cell::Float(f, ..) => {
-                buf.push(3);
-                let f = if f == 0.0 { 0.0 } else { f };
-                buf.extend_from_slice(&f.to_bits().to_le_bytes());
-            }
-            Cell::Bool(b) => buf.extend_from_slice(&[4, b as u8]),
-            Cell::Ts(t) => {
-                buf.push(5);
-                buf.extend_from_slice(&t.secs.to_le_bytes());
-                buf.extend_from_slice(&t.nanos.to_le_bytes());
-                buf.push(t.utc as u8);
-            }
+        key_cell(buf, row, row.cells[s]);
+    }
+}
+
+/// [`dedupe_key`], and where each slot's bytes start in `buf` (a null is the one byte `0`).
+fn dedupe_key_marked(row: &Row, slots: &[usize], buf: &mut Vec<u8>, marks: &mut Vec<u32>) {
+    buf.clear();
+    marks.clear();
+    for &s in slots {
+        marks.push(buf.len() as u32);
+        key_cell(buf, row, row.cells[s]);
+    }
+}
+
+/// One cell's part of a dedupe key.
+#[inline(always)]
+fn key_cell(buf: &mut Vec<u8>, row: &Row, c: Cell) {
+    match c {
+        Cell::Null => buf.push(0),
+        Cell::Text(a, b) | Cell::Num(a, b) | Cell::Json(a, b) => {
+            buf.push(1);
+            buf.extend_from_slice(&(b - a).to_le_bytes());
+            buf.extend_from_slice(row.bytes(a, b));
+        }
+        Cell::Int(i) => {
+            buf.push(2);
+            buf.extend_from_slice(&i.to_le_bytes());
+        }
+        Cell::Float(f, ..) => {
+            buf.push(3);
+            let f = if f == 0.0 { 0.0 } else { f };
+            buf.extend_from_slice(&f.to_bits().to_le_bytes());
+        }
+        Cell::Bool(b) => buf.extend_from_slice(&[4, b as u8]),
+        Cell::Ts(t) => {
+            buf.push(5);
+            buf.extend_from_slice(&t.secs.to_le_bytes());
+            buf.extend_from_slice(&t.nanos.to_le_bytes());
+            buf.push(t.utc as u8);
         }
     }
 }
 
+#[inline(always)]
 fn write_cell_text(out: &mut Vec<u8>, row: &Row, c: Cell, delimiter: u8, sagemaker: bool) {
     match c {
         Cell::Null => {}
@@ -1182,20 +1199,72 @@ fn write_row(plan: &Plan, row: &Row, out: &mut Vec<u8>, json_keys: &[Vec<u8>]) {
                     out.push(b',');
                 }
                 out.extend_from_slice(&json_keys[i]);
-                match row.cells[s] {
-                    Cell::Null => out.extend_from_slice(b"null"),
-                    Cell::Text(a, b) => write_json_string(out, row.bytes(a, b)),
-                    Cell::Num(a, b) | Cell::Json(a, b) => out.extend_from_slice(row.bytes(a, b)),
-                    Cell::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
-                    Cell::Float(f, ..) => {
-                        out.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes())
-                    }
-                    Cell::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
-                    Cell::Ts(t) => write_json_string(out, t.to_string().as_bytes()),
-                }
+                write_json_cell(out, row, row.cells[s]);
             }
             out.extend_from_slice(b"}\n");
         }
+    }
+}
+
+/// [`write_row`], and where each output column's text starts and ends in `out` (`marks`).
+fn write_row_marked(
+    plan: &Plan,
+    row: &Row,
+    out: &mut Vec<u8>,
+    json_keys: &[Vec<u8>],
+    marks: &mut Vec<(u32, u32)>,
+) {
+    marks.clear();
+    match plan.out_format {
+        OutputFormat::Csv | OutputFormat::SageMaker => {
+            let sm = plan.out_format == OutputFormat::SageMaker;
+            let d = if sm { b',' } else { plan.delimiter };
+            for (i, &s) in plan.out_slots.iter().enumerate() {
+                if i > 0 {
+                    out.push(d);
+                }
+                let a = out.len() as u32;
+                write_cell_text(out, row, row.cells[s], d, sm);
+                marks.push((a, out.len() as u32));
+            }
+            out.push(b'\n');
+        }
+        OutputFormat::Jsonl => {
+            out.push(b'{');
+            for (i, &s) in plan.out_slots.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&json_keys[i]);
+                let a = out.len() as u32;
+                write_json_cell(out, row, row.cells[s]);
+                marks.push((a, out.len() as u32));
+            }
+            out.extend_from_slice(b"}\n");
+        }
+    }
+}
+
+/// One cell as a JSON value.
+#[inline(always)]
+fn write_json_cell(out: &mut Vec<u8>, row: &Row, c: Cell) {
+    match c {
+        Cell::Null => out.extend_from_slice(b"null"),
+        Cell::Text(a, b) => write_json_string(out, row.bytes(a, b)),
+        Cell::Num(a, b) | Cell::Json(a, b) => out.extend_from_slice(row.bytes(a, b)),
+        Cell::Int(v) => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        Cell::Float(f, ..) => out.extend_from_slice(ryu::Buffer::new().format_finite(f).as_bytes()),
+        Cell::Bool(b) => out.extend_from_slice(if b { b"true" } else { b"false" }),
+        Cell::Ts(t) => write_json_string(out, t.to_string().as_bytes()),
+    }
+}
+
+/// One cell's output text, as [`write_row`] writes it.
+fn cell_text(plan: &Plan, row: &Row, c: Cell, out: &mut Vec<u8>) {
+    match plan.out_format {
+        OutputFormat::Csv => write_cell_text(out, row, c, plan.delimiter, false),
+        OutputFormat::SageMaker => write_cell_text(out, row, c, b',', true),
+        OutputFormat::Jsonl => write_json_cell(out, row, c),
     }
 }
 
@@ -1471,6 +1540,12 @@ pub(crate) fn stats_pass<R: Read + Send>(
             },
         )?;
     }
+    set_fills(plan, op_idx, &slots, &collectors);
+    Ok(())
+}
+
+/// Sets the fills of the impute op `op_idx` from its statistics.
+fn set_fills(plan: &mut Plan, op_idx: usize, slots: &[usize], collectors: &[Collector]) {
     let types: Vec<Ty> = {
         // the column types at this op: recompute from the ops before it
         let mut t: Vec<Ty> = vec![None; plan.input_names.len()];
@@ -1485,7 +1560,7 @@ pub(crate) fn stats_pass<R: Read + Send>(
     };
     let fills: Vec<Fill> = collectors
         .iter()
-        .zip(&slots)
+        .zip(slots)
         .map(|(c, &s)| {
             let num = |v: Option<f64>| match (v, types[s]) {
                 (None, _) => Fill::None,
@@ -1505,7 +1580,6 @@ pub(crate) fn stats_pass<R: Read + Send>(
     if let Op::Impute { fills: f, .. } = &mut plan.ops[op_idx] {
         *f = fills;
     }
-    Ok(())
 }
 
 /// The ops before `upto` that a statistics pass must run for the values of `target` slots: those
@@ -1619,6 +1693,15 @@ enum Pend {
     },
     /// Ops run after the first `dedupe`: the row, stored.
     Row(Stored),
+    /// One pass ([`one_pass`]): a row with a null to impute, its output line (holes where the
+    /// imputed values go) at `out_start..out_end` of the chunk's output bytes, its hole record
+    /// ending at `holes_end` of the chunk's hole bytes.
+    Hole {
+        out_start: u32,
+        out_end: u32,
+        holes_end: u32,
+        keys_end: u32,
+    },
 }
 
 /// The in-order stage warms the dedupe set's slots this many rows ahead, this many at a time.
@@ -1637,6 +1720,13 @@ struct WriteChunk {
     padded: u64,
     truncated: u64,
     malformed: [u64; 5],
+    /// One pass: per imputed column, its values (in row order) for the statistics.
+    vals: Vec<Vec<f64>>,
+    /// One pass: the hole records of the chunk's [`Pend::Hole`] rows, and their keys.
+    holes: Vec<u8>,
+    keys: Vec<u8>,
+    /// One pass: per imputed column, the rows with a hole in it.
+    hole_counts: Vec<u64>,
 }
 
 fn malformed_index(k: MalformedKind) -> usize {
@@ -1675,6 +1765,32 @@ fn reject_dropped(exec: &Exec<'_>, row: &Row, d: Dropped, delim: u8, out: &mut V
     );
 }
 
+/// The JSON Lines output's keys (`"name":`), per output column.
+fn json_keys(plan: &Plan) -> Vec<Vec<u8>> {
+    plan.out_names
+        .iter()
+        .map(|n| {
+            let mut k = Vec::new();
+            write_json_string(&mut k, n.as_bytes());
+            k.push(b':');
+            k
+        })
+        .collect()
+}
+
+/// The CSV header line, when configured.
+fn write_header(plan: &Plan, out: &mut Vec<u8>) {
+    if plan.header && plan.out_format == OutputFormat::Csv {
+        for (i, n) in plan.out_names.iter().enumerate() {
+            if i > 0 {
+                out.push(plan.delimiter);
+            }
+            write_csv_field(out, n.as_bytes(), plan.delimiter);
+        }
+        out.push(b'\n');
+    }
+}
+
 /// The final pass: applies every op and writes the output and the rejects. Workers parse
 /// chunks and run the ops before the first `dedupe` in parallel (formatting the output lines
 /// when nothing follows it); the calling thread runs the `dedupe` and the ops after it in input
@@ -1688,25 +1804,8 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
     let plan: &Plan = plan;
     let mut out = Sink::new(output);
     let mut rej = Sink::new(rejects);
-    let json_keys: Vec<Vec<u8>> = plan
-        .out_names
-        .iter()
-        .map(|n| {
-            let mut k = Vec::new();
-            write_json_string(&mut k, n.as_bytes());
-            k.push(b':');
-            k
-        })
-        .collect();
-    if plan.header && plan.out_format == OutputFormat::Csv {
-        for (i, n) in plan.out_names.iter().enumerate() {
-            if i > 0 {
-                out.buf.push(plan.delimiter);
-            }
-            write_csv_field(&mut out.buf, n.as_bytes(), plan.delimiter);
-        }
-        out.buf.push(b'\n');
-    }
+    let json_keys = json_keys(plan);
+    write_header(plan, &mut out.buf);
     let mut total = WriteChunk::default();
     let ncols = plan.input_names.len();
     let delim = plan.input_delimiter;
@@ -1853,6 +1952,11 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
                         }
                         op = out_end as usize;
                     }
+                    Pend::Hole { .. } => {
+                        return Err(CleanseError::Internal(
+                            "a one-pass row reached the writing pass".into(),
+                        ))
+                    }
                     Pend::Row(st) => {
                         r.arena.load(&st, ncols, &mut crow);
                         match cexec.apply(&mut crow, split, nops, None) {
@@ -1890,6 +1994,704 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
     let dedupe_bytes: usize = cexec.dedupe.iter().map(|d| d.heap_bytes()).sum();
     drop(states);
     drop(cexec);
+    let bytes_in = rdr.bytes_read();
+    finish(plan, &total, &counts, dedupe_bytes, bytes_in, 2, out, rej)
+}
+
+/// Bytes each spool of [`one_pass`] keeps in memory before moving to a temporary file.
+pub const SPOOL_MEMORY: usize = 2 << 20;
+/// The most [`one_pass`] spools in all (output, rejects, hole records) before it falls back to
+/// two passes: a bound on the temporary files (Lambda's `/tmp` holds 512 MB by default).
+pub const SPOOL_LIMIT: u64 = 256 << 20;
+
+#[cfg(test)]
+thread_local! {
+    /// Tests: the spools' memory bound and total limit on this thread (0 = the defaults), and
+    /// whether `run_passes` may make one pass.
+    static TEST_SPOOL: std::cell::Cell<(usize, u64, bool)> =
+        const { std::cell::Cell::new((0, 0, true)) };
+}
+
+fn spool_limits() -> (usize, u64) {
+    #[cfg(test)]
+    {
+        let (m, l, _) = TEST_SPOOL.with(|t| t.get());
+        if l > 0 {
+            return (m, l);
+        }
+    }
+    (SPOOL_MEMORY, SPOOL_LIMIT)
+}
+
+/// What [`one_pass`] did.
+pub(crate) enum OnePass {
+    /// The output and rejects are written.
+    Done(Report),
+    /// Nothing was written, the statistics are set: make the writing pass.
+    TwoPasses,
+}
+
+impl Plan {
+    /// Whether [`one_pass`] serves this plan: one mean/median imputation, before the first
+    /// `dedupe` (the last op) or with no `dedupe`, and between them only `range` rules that clip
+    /// or null (whose result on an imputed value depends on that value alone).
+    pub(crate) fn one_pass_ok(&self) -> bool {
+        #[cfg(test)]
+        if !TEST_SPOOL.with(|t| t.get().2) {
+            return false;
+        }
+        let nops = self.ops.len();
+        let split = self.first_dedupe;
+        let [stage] = self.stages[..] else {
+            return false;
+        };
+        matches!(
+            &self.ops[stage],
+            Op::Impute { strategy: Strategy::Mean | Strategy::Median, slots, .. } if slots.len() <= 64
+        ) && stage < split
+            && (split == nops || split + 1 == nops)
+            && self.ops[stage + 1..split].iter().all(|o| {
+                matches!(
+                    o,
+                    Op::Range {
+                        action: OnFail::Clip | OnFail::Null,
+                        ..
+                    }
+                )
+            })
+    }
+}
+
+/// Reads the records of a spool (hole records, their keys) a block at a time.
+struct Blocks<'a> {
+    r: crate::spool::SpoolReader<'a>,
+    buf: Vec<u8>,
+    /// The unread bytes are `buf[pos..len]`.
+    pos: usize,
+    len: usize,
+}
+
+impl<'a> Blocks<'a> {
+    fn new(r: crate::spool::SpoolReader<'a>) -> Self {
+        Blocks {
+            r,
+            buf: vec![0; 1 << 18],
+            pos: 0,
+            len: 0,
+        }
+    }
+
+    /// The next `n` bytes.
+    fn take(&mut self, n: usize) -> std::io::Result<&[u8]> {
+        if self.len - self.pos < n {
+            self.buf.copy_within(self.pos..self.len, 0);
+            self.len -= self.pos;
+            self.pos = 0;
+            if self.buf.len() < n {
+                self.buf.resize(n, 0);
+            }
+            while self.len < n {
+                match self.r.read(&mut self.buf[self.len..]) {
+                    Ok(0) => {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "the spool ended early",
+                        ))
+                    }
+                    Ok(k) => self.len += k,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.pos += n;
+        Ok(&self.buf[self.pos - n..self.pos])
+    }
+
+    fn u32(&mut self) -> std::io::Result<u32> {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(self.take(4)?);
+        Ok(u32::from_le_bytes(w))
+    }
+
+    fn u64(&mut self) -> std::io::Result<u64> {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(self.take(8)?);
+        Ok(u64::from_le_bytes(w))
+    }
+}
+
+/// A hole record (what the end of [`one_pass`] needs of a row with a null to impute, besides its
+/// dedupe key): `out_pos u64, rej_pos u64, line u64, line_len u32, raw_len u32, n u32,
+/// n × (start u32, end u32, k u32), raw bytes`.
+#[derive(Debug, Default)]
+struct HoleRec {
+    /// Where its output line starts in the output spool, and its length.
+    out_pos: u64,
+    line_len: u32,
+    /// Where its rejects line would go in the rejects spool.
+    rej_pos: u64,
+    /// Its record's line and bytes (parsed again for a rejects line).
+    line: u64,
+    raw: Vec<u8>,
+    /// Per hole in the output line: start, end (in the line) and imputed column.
+    out_holes: Vec<(u32, u32, u32)>,
+}
+
+fn put_u32(b: &mut Vec<u8>, v: u32) {
+    b.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_u64(b: &mut Vec<u8>, v: u64) {
+    b.extend_from_slice(&v.to_le_bytes());
+}
+
+impl HoleRec {
+    fn read(&mut self, r: &mut Blocks<'_>) -> std::io::Result<()> {
+        self.out_pos = r.u64()?;
+        self.rej_pos = r.u64()?;
+        self.line = r.u64()?;
+        self.line_len = r.u32()?;
+        let raw = r.u32()? as usize;
+        let n = r.u32()? as usize;
+        self.out_holes.clear();
+        for _ in 0..n {
+            self.out_holes.push((r.u32()?, r.u32()?, r.u32()?));
+        }
+        self.raw.clear();
+        self.raw.extend_from_slice(r.take(raw)?);
+        Ok(())
+    }
+}
+
+/// Reads a hole row's dedupe key (`key_len u32, n u32, n × (offset u32, k u32), key bytes`: a
+/// null byte per hole) into `key` with each hole's part filled in from `parts`.
+fn read_key(r: &mut Blocks<'_>, parts: &[Vec<u8>], key: &mut Vec<u8>) -> std::io::Result<()> {
+    let len = r.u32()? as usize;
+    let n = r.u32()? as usize;
+    let mut holes = [(0u32, 0u32); 64];
+    for h in holes.iter_mut().take(n) {
+        *h = (r.u32()?, r.u32()?);
+    }
+    let bytes = r.take(len)?;
+    key.clear();
+    let mut prev = 0usize;
+    for &(off, k) in holes.iter().take(n) {
+        let (off, k) = (off as usize, k as usize);
+        match (bytes.get(prev..off), parts.get(k)) {
+            (Some(b), Some(p)) => {
+                key.extend_from_slice(b);
+                key.extend_from_slice(p);
+            }
+            _ => return Err(std::io::Error::other("a bad hole record in the spool")),
+        }
+        prev = off + 1;
+    }
+    key.extend_from_slice(bytes.get(prev..).unwrap_or_default());
+    Ok(())
+}
+
+/// Moves `n` bytes from a spool to a sink, through `block`.
+fn pour<W: Write>(
+    r: &mut crate::spool::SpoolReader<'_>,
+    mut n: u64,
+    sink: &mut Sink<W>,
+    block: &mut [u8],
+) -> Result<(), CleanseError> {
+    while n > 0 {
+        let m = n.min(block.len() as u64) as usize;
+        r.read_exact(&mut block[..m]).map_err(io_err)?;
+        if m >= FLUSH_AT / 4 {
+            sink.write_direct(&block[..m]).map_err(io_err)?;
+        } else {
+            sink.buf.extend_from_slice(&block[..m]);
+            sink.maybe_flush().map_err(io_err)?;
+        }
+        n -= m as u64;
+    }
+    Ok(())
+}
+
+/// Mean/median imputation in **one pass** over the input (plans [`Plan::one_pass_ok`] accepts):
+/// the workers run every op (the imputation has no values yet) and collect the statistics; a row
+/// with nothing to impute is final (written, deduplicated in input order); a row with a null to
+/// impute is written with holes where the imputed values go, and its dedupe key too. Output,
+/// rejects and these hole records go to spools (memory, then a temporary file). At the end the
+/// imputed values are known: each imputed column's final value (after the `range` rules) is one
+/// text and one key part, filled into the holes; the hole rows are deduplicated among
+/// themselves in input order, and everything is written out in input order.
+///
+/// The result is the two-pass result byte for byte. Where it could differ — a hole row's final
+/// key equals a row without holes (which of them is first decides which is dropped), or the
+/// spools would exceed [`SPOOL_LIMIT`] — nothing has been written, the statistics are set, and
+/// it returns [`OnePass::TwoPasses`]: the caller makes the usual writing pass.
+pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
+    plan: &mut Plan,
+    rdr: &mut RecordReader<R>,
+    output: W,
+    rejects: J,
+) -> Result<OnePass, CleanseError> {
+    use crate::spool::Spool;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let stage = plan.stages[0];
+    let (slots, strategy) = match &plan.ops[stage] {
+        Op::Impute {
+            slots, strategy, ..
+        } => (slots.clone(), strategy.clone()),
+        _ => return Err(CleanseError::Internal("stage is not an impute op".into())),
+    };
+    let mut collectors: Vec<Collector> = slots
+        .iter()
+        .map(|_| match strategy {
+            Strategy::Median => Collector::Median(QuantileSketch::new(MEDIAN_EXACT_CAP)),
+            _ => Collector::Mean(MeanSum::default()),
+        })
+        .collect();
+    let nslots = slots.len();
+    let ncols = plan.input_names.len();
+    let delim = plan.input_delimiter;
+    let nops = plan.ops.len();
+    let split = plan.first_dedupe;
+    let dedupe = split < nops;
+    let (mem, limit) = spool_limits();
+    let mut spools = Some([
+        Spool::new(mem, limit),
+        Spool::new(mem, limit),
+        Spool::new(mem, limit),
+        Spool::new(mem, limit),
+    ]);
+    let mut nholes = 0u64;
+    let stats_only = AtomicBool::new(false);
+    let mut total = WriteChunk {
+        hole_counts: vec![0; nslots],
+        ..WriteChunk::default()
+    };
+    let (states, cexec) = {
+        let plan: &Plan = plan;
+        let json_keys = json_keys(plan);
+        let dedupe_slots: &[usize] = match plan.ops.get(split) {
+            Some(Op::Dedupe { slots }) => slots,
+            _ => &[],
+        };
+        // per output column / dedupe slot: its imputed column, if any
+        let kof = |s: usize| slots.iter().position(|&t| t == s).map(|k| k as u16);
+        let out_k: Vec<Option<u16>> = plan.out_slots.iter().map(|&s| kof(s)).collect();
+        let key_k: Vec<Option<u16>> = dedupe_slots.iter().map(|&s| kof(s)).collect();
+        let mut cexec = Exec::new(plan);
+        let mut crow = Row::default();
+        let mut cparser = rdr.chunk_parser();
+        let parser = cparser.clone();
+        let (json_keys, slots, stats_only) = (&json_keys, &slots, &stats_only);
+        let (out_k, key_k) = (&out_k, &key_k);
+        let mut scratch = Vec::new();
+        let states = rdr.par_chunks(
+            workers(),
+            || {
+                (
+                    Exec::new(plan),
+                    parser.clone(),
+                    Row::default(),
+                    Vec::new(),
+                    (Vec::new(), Vec::new()),
+                )
+            },
+            || WriteChunk {
+                vals: vec![Vec::new(); nslots],
+                hole_counts: vec![0; nslots],
+                ..WriteChunk::default()
+            },
+            |(exec, parser, row, key, (marks, kmarks)), chunk, r: &mut WriteChunk| {
+                r.out.clear();
+                r.rej.clear();
+                r.rows.clear();
+                r.holes.clear();
+                r.keys.clear();
+                r.vals.iter_mut().for_each(Vec::clear);
+                r.hole_counts.iter_mut().for_each(|c| *c = 0);
+                (r.rows_in, r.rows_out, r.rejected, r.padded, r.truncated) = (0, 0, 0, 0, 0);
+                r.malformed = [0; 5];
+                let only_stats = stats_only.load(Ordering::Relaxed);
+                let mut at = ChunkPos::start(chunk);
+                loop {
+                    let start = (at.pos, at.line);
+                    let Some(next) = parser.next(chunk, &mut at, &mut row.rec) else {
+                        break;
+                    };
+                    if only_stats {
+                        if next == Next::Record {
+                            row.load();
+                            if exec.apply(row, 0, stage, None).is_ok() {
+                                for (v, &s) in r.vals.iter_mut().zip(slots) {
+                                    match row.cells[s] {
+                                        Cell::Int(x) => v.push(x as f64),
+                                        Cell::Float(x, ..) => v.push(x),
+                                        _ => {}
+                                    }
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    r.rows_in += 1;
+                    if let Next::Malformed(m) = &next {
+                        r.rejected += 1;
+                        r.malformed[malformed_index(m.kind)] += 1;
+                        let record = if m.kind == MalformedKind::RecordTooLarge {
+                            String::new()
+                        } else {
+                            row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT)
+                        };
+                        write_reject(
+                            &mut r.rej,
+                            &Reject {
+                                line: row.rec.line,
+                                reason: m.kind.as_str(),
+                                detail: &m.detail,
+                                rule: None,
+                                record: &record,
+                            },
+                        );
+                        if dedupe {
+                            r.rows.push(Pend::Rejected(r.rej.len() as u32));
+                        }
+                        continue;
+                    }
+                    if let Some(from) = row.rec.ragged_from {
+                        if from > ncols {
+                            r.truncated += 1;
+                        } else {
+                            r.padded += 1;
+                        }
+                    }
+                    row.load();
+                    let mut holes = 0u64;
+                    let res = exec.apply(row, 0, stage, None).and_then(|()| {
+                        for (k, (v, &s)) in r.vals.iter_mut().zip(slots).enumerate() {
+                            match row.cells[s] {
+                                Cell::Int(x) => v.push(x as f64),
+                                Cell::Float(x, ..) => v.push(x),
+                                Cell::Null => holes |= 1 << k,
+                                _ => {}
+                            }
+                        }
+                        exec.apply(row, stage, split, None)
+                    });
+                    if let Err(d) = res {
+                        r.rejected += 1;
+                        reject_dropped(exec, row, d, delim, &mut r.rej);
+                        if dedupe {
+                            r.rows.push(Pend::Rejected(r.rej.len() as u32));
+                        }
+                        continue;
+                    }
+                    if holes == 0 {
+                        if !dedupe {
+                            r.rows_out += 1;
+                            write_row(plan, row, &mut r.out, json_keys);
+                        } else {
+                            dedupe_key(row, dedupe_slots, key);
+                            let fp = xxhash_rust::xxh3::xxh3_128(key);
+                            write_row(plan, row, &mut r.out, json_keys);
+                            r.rows.push(Pend::Fingerprint {
+                                fp,
+                                out_end: r.out.len() as u32,
+                                at: start,
+                            });
+                        }
+                        continue;
+                    }
+                    for (k, c) in r.hole_counts.iter_mut().enumerate() {
+                        *c += (holes >> k) & 1;
+                    }
+                    let is_hole = |k: Option<u16>| k.is_some_and(|k| (holes >> k) & 1 == 1);
+                    let line_start = r.out.len() as u32;
+                    write_row_marked(plan, row, &mut r.out, json_keys, marks);
+                    let h = &mut r.holes;
+                    put_u64(h, start.1);
+                    put_u32(h, r.out.len() as u32 - line_start);
+                    let raw = &chunk.data[start.0..at.pos];
+                    put_u32(h, raw.len() as u32);
+                    put_u32(h, out_k.iter().filter(|&&k| is_hole(k)).count() as u32);
+                    for (&(a, b), &k) in marks.iter().zip(out_k) {
+                        if let Some(k) = k.filter(|_| is_hole(k)) {
+                            put_u32(h, a - line_start);
+                            put_u32(h, b - line_start);
+                            put_u32(h, k as u32);
+                        }
+                    }
+                    h.extend_from_slice(raw);
+                    if dedupe {
+                        dedupe_key_marked(row, dedupe_slots, key, kmarks);
+                        let kb = &mut r.keys;
+                        put_u32(kb, key.len() as u32);
+                        put_u32(kb, key_k.iter().filter(|&&k| is_hole(k)).count() as u32);
+                        for (&off, &k) in kmarks.iter().zip(key_k) {
+                            if let Some(k) = k.filter(|_| is_hole(k)) {
+                                put_u32(kb, off);
+                                put_u32(kb, k as u32);
+                            }
+                        }
+                        kb.extend_from_slice(key);
+                    }
+                    r.rows.push(Pend::Hole {
+                        out_start: line_start,
+                        out_end: r.out.len() as u32,
+                        holes_end: h.len() as u32,
+                        keys_end: r.keys.len() as u32,
+                    });
+                }
+            },
+            |chunk, r: &mut WriteChunk| -> Result<(), CleanseError> {
+                for (i, c) in collectors.iter_mut().enumerate() {
+                    match c {
+                        Collector::Mean(m) => m.extend(&r.vals[i]),
+                        Collector::Median(q) => r.vals[i].iter().for_each(|&v| q.push(v)),
+                        Collector::Mode(_) => {}
+                    }
+                }
+                let Some([out, rej, hol, keys]) = &mut spools else {
+                    return Ok(());
+                };
+                total.rows_in += r.rows_in;
+                total.rows_out += r.rows_out;
+                total.rejected += r.rejected;
+                total.padded += r.padded;
+                total.truncated += r.truncated;
+                for (t, c) in total.malformed.iter_mut().zip(r.malformed) {
+                    *t += c;
+                }
+                for (t, c) in total.hole_counts.iter_mut().zip(&r.hole_counts) {
+                    *t += c;
+                }
+                let mut spool = || -> Result<(), crate::spool::SpoolFull> {
+                    let (mut op, mut rp, mut run) = (0usize, 0usize, 0usize);
+                    let (mut hp, mut kp) = (0usize, 0usize);
+                    for (k, p) in r.rows.iter().enumerate() {
+                        if dedupe && k % WARM == 0 {
+                            let ahead = r.rows.get(k + WARM..k + 2 * WARM).unwrap_or_default();
+                            cexec.dedupe[split].warm(ahead.iter().filter_map(|p| match *p {
+                                Pend::Fingerprint { fp, .. } => Some(fp),
+                                _ => None,
+                            }));
+                        }
+                        match *p {
+                            Pend::Rejected(end) => {
+                                rej.push(&r.rej[rp..end as usize])?;
+                                rp = end as usize;
+                            }
+                            Pend::Fingerprint { fp, out_end, at } => {
+                                if cexec.dedupe[split].insert(fp) {
+                                    total.rows_out += 1;
+                                } else {
+                                    out.push(&r.out[run..op])?;
+                                    run = out_end as usize;
+                                    cexec.counts[split].dropped += 1;
+                                    total.rejected += 1;
+                                    let mut pos = ChunkPos {
+                                        pos: at.0,
+                                        line: at.1,
+                                    };
+                                    cparser.next(chunk, &mut pos, &mut crow.rec);
+                                    let d = Dropped {
+                                        op: split,
+                                        slot: usize::MAX,
+                                    };
+                                    scratch.clear();
+                                    reject_dropped(&cexec, &crow, d, delim, &mut scratch);
+                                    rej.push(&scratch)?;
+                                }
+                                op = out_end as usize;
+                            }
+                            Pend::Hole {
+                                out_start,
+                                out_end,
+                                holes_end,
+                                keys_end,
+                            } => {
+                                // (without dedupe the whole output is one run)
+                                let (done, pending) = if dedupe {
+                                    (out.len(), op - run)
+                                } else {
+                                    (out.len(), out_start as usize)
+                                };
+                                let mut head = [0u8; 16];
+                                head[..8].copy_from_slice(&(done + pending as u64).to_le_bytes());
+                                head[8..].copy_from_slice(&rej.len().to_le_bytes());
+                                hol.push(&head)?;
+                                hol.push(&r.holes[hp..holes_end as usize])?;
+                                hp = holes_end as usize;
+                                keys.push(&r.keys[kp..keys_end as usize])?;
+                                kp = keys_end as usize;
+                                nholes += 1;
+                                op = out_end as usize;
+                            }
+                            Pend::Row(_) => {}
+                        }
+                    }
+                    if dedupe {
+                        out.push(&r.out[run..op])?;
+                    } else {
+                        out.push(&r.out)?;
+                        rej.push(&r.rej)?;
+                    }
+                    if out.len() + rej.len() + hol.len() + keys.len() > limit {
+                        return Err(crate::spool::SpoolFull);
+                    }
+                    Ok(())
+                };
+                if spool().is_err() {
+                    // too much to hold: finish as a statistics pass, then two passes
+                    spools = None;
+                    stats_only.store(true, Ordering::Relaxed);
+                }
+                Ok(())
+            },
+        )?;
+        (states, cexec)
+    };
+    let mut counts = cexec.counts.clone();
+    for (exec, ..) in &states {
+        for (t, c) in counts.iter_mut().zip(&exec.counts) {
+            t.changed += c.changed;
+            t.dropped += c.dropped;
+        }
+    }
+    let seen = if dedupe {
+        std::mem::take(&mut { cexec }.dedupe[split])
+    } else {
+        FingerprintSet::empty()
+    };
+    drop(states);
+    set_fills(plan, stage, &slots, &collectors);
+    let Some([mut out_sp, mut rej_sp, mut hol_sp, mut key_sp]) = spools else {
+        return Ok(OnePass::TwoPasses);
+    };
+    let plan: &Plan = plan;
+    let cexec = Exec::new(plan);
+    // each imputed column's final value (imputed, then the range rules), its text and key part;
+    // and what one hole in it adds to the ops' counts
+    let mut texts = Vec::with_capacity(nslots);
+    let mut key_parts = Vec::with_capacity(nslots);
+    for (k, &s) in slots.iter().enumerate() {
+        let mut fexec = Exec::new(plan);
+        let mut row = Row {
+            cells: vec![Cell::Bool(false); ncols],
+            ..Row::default()
+        };
+        row.cells[s] = Cell::Null;
+        if fexec.apply(&mut row, stage, split, None).is_err() {
+            return Err(CleanseError::Internal(
+                "a one-pass imputed value was dropped".into(),
+            ));
+        }
+        let c = row.cells[s];
+        let mut t = Vec::new();
+        cell_text(plan, &row, c, &mut t);
+        texts.push(t);
+        let mut kp = Vec::new();
+        key_cell(&mut kp, &row, c);
+        key_parts.push(kp);
+        for (t, c) in counts.iter_mut().zip(&fexec.counts) {
+            t.changed += c.changed * total.hole_counts[k];
+        }
+    }
+    // the hole rows' dedupe, in input order, before anything is written
+    let mut dup = vec![false; if dedupe { nholes as usize } else { 0 }];
+    let mut hset = FingerprintSet::empty();
+    let mut h = HoleRec::default();
+    let mut key = Vec::new();
+    if dedupe {
+        let mut kr = Blocks::new(key_sp.reader().map_err(io_err)?);
+        for d in dup.iter_mut() {
+            read_key(&mut kr, &key_parts, &mut key).map_err(io_err)?;
+            let fp = xxhash_rust::xxh3::xxh3_128(&key);
+            if seen.contains(fp) {
+                // a row without holes has this key: which came first decides
+                return Ok(OnePass::TwoPasses);
+            }
+            *d = !hset.insert(fp);
+        }
+    }
+    let mut out = Sink::new(output);
+    let mut rej = Sink::new(rejects);
+    write_header(plan, &mut out.buf);
+    {
+        let (olen, rlen) = (out_sp.len(), rej_sp.len());
+        let mut orr = out_sp.reader().map_err(io_err)?;
+        let mut rr = rej_sp.reader().map_err(io_err)?;
+        let mut hr = Blocks::new(hol_sp.reader().map_err(io_err)?);
+        let (mut odone, mut rdone) = (0u64, 0u64);
+        let mut line = Vec::new();
+        let mut block = vec![0u8; FLUSH_AT];
+        let mut cparser = rdr.chunk_parser();
+        let mut crow = Row::default();
+        let mut chunk = crate::input::Chunk::default();
+        for i in 0..nholes as usize {
+            h.read(&mut hr).map_err(io_err)?;
+            pour(&mut orr, h.out_pos - odone, &mut out, &mut block)?;
+            odone = h.out_pos + h.line_len as u64;
+            if dup.get(i) == Some(&true) {
+                orr.skip(h.line_len as u64).map_err(io_err)?;
+                pour(&mut rr, h.rej_pos - rdone, &mut rej, &mut block)?;
+                rdone = h.rej_pos;
+                std::mem::swap(&mut chunk.data, &mut h.raw);
+                chunk.first_line = h.line;
+                chunk.kind = crate::input::ChunkKind::Records;
+                let mut pos = ChunkPos {
+                    pos: 0,
+                    line: h.line,
+                };
+                cparser.next(&chunk, &mut pos, &mut crow.rec);
+                std::mem::swap(&mut chunk.data, &mut h.raw);
+                let d = Dropped {
+                    op: split,
+                    slot: usize::MAX,
+                };
+                reject_dropped(&cexec, &crow, d, delim, &mut rej.buf);
+                counts[split].dropped += 1;
+                total.rejected += 1;
+                rej.maybe_flush().map_err(io_err)?;
+            } else {
+                line.resize(h.line_len as usize, 0);
+                orr.read_exact(&mut line).map_err(io_err)?;
+                let mut prev = 0usize;
+                for &(a, b, k) in &h.out_holes {
+                    match (line.get(prev..a as usize), texts.get(k as usize)) {
+                        (Some(l), Some(t)) => {
+                            out.buf.extend_from_slice(l);
+                            out.buf.extend_from_slice(t);
+                        }
+                        _ => return Err(CleanseError::Internal("a bad hole record".into())),
+                    }
+                    prev = b as usize;
+                }
+                out.buf
+                    .extend_from_slice(line.get(prev..).unwrap_or_default());
+                total.rows_out += 1;
+                out.maybe_flush().map_err(io_err)?;
+            }
+        }
+        pour(&mut orr, olen - odone, &mut out, &mut block)?;
+        pour(&mut rr, rlen - rdone, &mut rej, &mut block)?;
+    }
+    let dedupe_bytes = seen.heap_bytes() + hset.heap_bytes();
+    drop(cexec);
+    let bytes_in = rdr.bytes_read();
+    finish(plan, &total, &counts, dedupe_bytes, bytes_in, 1, out, rej).map(OnePass::Done)
+}
+
+/// The report, once both outputs are written (the sinks are flushed here).
+#[allow(clippy::too_many_arguments)]
+fn finish<W: Write, J: Write>(
+    plan: &Plan,
+    total: &WriteChunk,
+    counts: &[Counts],
+    dedupe_bytes: usize,
+    bytes_in: u64,
+    passes: u32,
+    out: Sink<W>,
+    rej: Sink<J>,
+) -> Result<Report, CleanseError> {
     let mut malformed: BTreeMap<&'static str, u64> = BTreeMap::new();
     for (k, c) in MALFORMED_KINDS.iter().zip(total.malformed) {
         if c > 0 {
@@ -1946,8 +2748,8 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
         rules,
         imputed,
         columns: plan.schema(),
-        passes: plan.passes() as u32,
-        bytes_in: rdr.bytes_read(),
+        passes: if passes == 1 { 1 } else { plan.passes() as u32 },
+        bytes_in,
         bytes_out,
         rejects_bytes,
         dedupe_memory_bytes: dedupe_bytes as u64,
@@ -1960,7 +2762,7 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
 
 #[cfg(test)]
 mod tests {
-    use super::TEST_CHUNK_BYTES;
+    use super::{TEST_CHUNK_BYTES, TEST_SPOOL};
     use crate::Config;
     use serde_json::json;
 
@@ -2046,5 +2848,165 @@ mod tests {
                 assert_eq!(got.2, whole.2, "report, chunk {chunk}");
             }
         }
+    }
+
+    /// Runs `cfg` with the spools' memory bound and limit (`one` false: the two-pass path).
+    fn run_spool(
+        cfg: &Config,
+        data: &str,
+        chunk: usize,
+        spool: (usize, u64, bool),
+    ) -> (Vec<u8>, Vec<u8>, crate::Report) {
+        TEST_SPOOL.with(|t| t.set(spool));
+        let r = run(cfg, data, chunk);
+        TEST_SPOOL.with(|t| t.set((0, 0, true)));
+        r
+    }
+
+    fn same(
+        a: &(Vec<u8>, Vec<u8>, crate::Report),
+        b: &(Vec<u8>, Vec<u8>, crate::Report),
+        what: &str,
+    ) {
+        assert_eq!(
+            String::from_utf8_lossy(&a.0),
+            String::from_utf8_lossy(&b.0),
+            "output, {what}"
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&a.1),
+            String::from_utf8_lossy(&b.1),
+            "rejects, {what}"
+        );
+        let (mut ra, mut rb) = (a.2.clone(), b.2.clone());
+        (ra.passes, rb.passes) = (0, 0);
+        (ra.dedupe_memory_bytes, rb.dedupe_memory_bytes) = (0, 0);
+        assert_eq!(ra, rb, "report, {what}");
+    }
+
+    #[test]
+    fn one_pass_imputation_gives_the_two_pass_output_rejects_and_counts() {
+        // messy rows, then the records of its first half again (duplicates, holes among them)
+        let mut data = messy(3000);
+        let again: String = data.split_inclusive('\n').skip(1).take(1500).collect();
+        data.push_str(&again);
+        let head = json!([
+            {"rule": "trim", "columns": ["cat"]},
+            {"rule": "null_markers", "values": ["", "NA"]},
+            {"rule": "required", "columns": ["label"]},
+            {"rule": "coerce", "on_error": "drop", "columns": {"x": "float", "y": "int", "label": "int"}}
+        ]);
+        let cases = [
+            // mean, clipped (the mean itself is clipped: below 30), dedupe last
+            (
+                json!([{"rule": "impute", "strategy": "mean", "columns": ["x", "y"]},
+                    {"rule": "range", "min": 30, "max": 60, "action": "clip", "columns": ["x"]},
+                    {"rule": "range", "min": 1, "max": 2, "action": "null", "columns": ["y"]},
+                    {"rule": "dedupe"}]),
+                json!({}),
+                true,
+            ),
+            // median, dedupe on some columns, JSON Lines
+            (
+                json!([{"rule": "impute", "strategy": "median", "columns": ["x"]},
+                    {"rule": "dedupe", "columns": ["id", "x"]}]),
+                json!({"format": "jsonl"}),
+                false,
+            ),
+            // no dedupe, SageMaker CSV with a header-less label-first layout
+            (
+                json!([{"rule": "impute", "strategy": "mean", "columns": ["x"]},
+                    {"rule": "select", "columns": ["label", "x", "y"]}]),
+                json!({"format": "sagemaker", "label": "label"}),
+                true,
+            ),
+            // an int column's mean (rounded), the imputed column not in the output
+            (
+                json!([{"rule": "impute", "strategy": "mean", "columns": ["y", "x"]},
+                    {"rule": "dedupe"},
+                    {"rule": "select", "columns": ["id", "cat", "label"]}]),
+                json!({"header": true}),
+                false,
+            ),
+        ];
+        // (the median and a rounded int mean are values some rows have: a hole row can equal a
+        // row without holes, and those runs take two passes)
+        for (tail, output, one_pass) in cases {
+            let mut rules = head.as_array().unwrap().clone();
+            rules.extend(tail.as_array().unwrap().iter().cloned());
+            let cfg = Config::from_value(
+                &json!({"input": {"ragged": "pad_truncate"}, "rules": rules, "output": output}),
+            )
+            .expect("valid config");
+            let two = run_spool(&cfg, &data, 0, (0, 0, false));
+            assert_eq!(two.2.passes, 2);
+            assert!(
+                two.2.rows_out > 100 && two.2.rows_rejected > 100,
+                "{:?}",
+                two.2
+            );
+            for chunk in [0, 97, 4096] {
+                for mem in [0, 64, 1 << 20] {
+                    let one = run_spool(&cfg, &data, chunk, (mem, u64::MAX, true));
+                    if one_pass {
+                        assert_eq!(one.2.passes, 1, "{tail}");
+                        // rows with a hole that duplicate each other (x empty in the record)
+                        let hole_dups = String::from_utf8_lossy(&one.1)
+                            .lines()
+                            .filter(|l| l.contains("\"dedupe\"") && l.contains(",,"))
+                            .count();
+                        assert!(hole_dups > 0 || !tail.to_string().contains("dedupe"));
+                    }
+                    same(&one, &two, &format!("{tail}, chunk {chunk}, memory {mem}"));
+                }
+            }
+            // over the spool limit: falls back to two passes, same result
+            let over = run_spool(&cfg, &data, 4096, (64, 2000, true));
+            assert_eq!(over.2.passes, 2, "{tail}");
+            assert!(data.len() > 20_000, "the data is over the limit");
+            same(&over, &two, &format!("{tail}, over the limit"));
+        }
+    }
+
+    #[test]
+    fn one_pass_dedupe_of_imputed_rows_matches_two_passes() {
+        // x's mean is 2: rows with x null become "…,2", equal to rows with x = 2
+        let cfg = || {
+            Config::from_value(&json!({"rules": [
+                {"rule": "null_markers"},
+                {"rule": "coerce", "columns": {"x": "float"}},
+                {"rule": "impute", "strategy": "mean", "columns": ["x"]},
+                {"rule": "dedupe"}
+            ]}))
+            .unwrap()
+        };
+        let cases = [
+            // hole rows duplicating each other only (kept: the first)
+            "k,x\na,1\nb,\nb,\nc,3\nb,\n",
+            // a hole row first, then a row with the mean itself: the later one is the duplicate
+            "k,x\na,1\nb,\nb,2\nc,3\nb,2.0\n",
+            // the row with the mean first, then the hole row
+            "k,x\na,1\nb,2\nb,\nc,3\n",
+        ];
+        for data in cases {
+            let c = cfg();
+            let two = run_spool(&c, data, 0, (0, 0, false));
+            assert!(two.2.rows_rejected >= 1, "{data}: {:?}", two.2);
+            for mem in [0, 1 << 20] {
+                let one = run_spool(&c, data, 0, (mem, u64::MAX, true));
+                same(&one, &two, data);
+            }
+        }
+        // hole rows only duplicating each other stay one pass
+        let one = run_spool(&cfg(), cases[0], 0, (0, u64::MAX, true));
+        assert_eq!(
+            (one.2.passes, one.2.rows_out, one.2.rows_rejected),
+            (1, 3, 2)
+        );
+        assert!(String::from_utf8_lossy(&one.1).contains("\"line\":4,"));
+        // a hole row equal to a row without holes: two passes decide which is first
+        let two = run_spool(&cfg(), cases[1], 0, (0, u64::MAX, true));
+        assert_eq!(two.2.passes, 2);
+        assert_eq!(String::from_utf8_lossy(&two.0), "k,x\na,1\nb,2.0\nc,3\n");
     }
 }

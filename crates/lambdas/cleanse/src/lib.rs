@@ -9,7 +9,12 @@
 //! - [`run`] makes one pass; it serves every configuration without mean/median/mode imputation.
 //! - [`run_passes`] reopens the input for each statistics pass (one per imputation stage), then
 //!   makes the writing pass. Statistics are computed over the rows that reach the `impute` rule
-//!   (after the rules before it: rows they drop do not count).
+//!   (after the rules before it: rows they drop do not count). One mean or median imputation
+//!   (followed by clipping `range` rules and a final `dedupe`, if any) takes a single pass: rows
+//!   with a value to impute are written with holes and completed at the end, through spools that
+//!   keep a bounded amount in memory and the rest in an unlinked temporary file (at most
+//!   256 MiB, else it falls back to two passes); the output is the two-pass output byte for
+//!   byte.
 //! - `handler` (feature `lambda`, on by default): the Lambda handler over lambda-kit's object IO;
 //!   `src/main.rs` only wires it to `lambda_runtime`. Without the feature the crate is the pure
 //!   engine (serde, ryu, itoa, xxhash).
@@ -43,6 +48,7 @@ mod engine;
 pub mod handler;
 pub mod input;
 pub mod output;
+mod spool;
 pub mod stats;
 pub mod types;
 
@@ -214,8 +220,8 @@ pub fn run<R: Read + Send, W: Write, J: Write>(
 pub fn run_passes<R, F, W, J>(
     cfg: &Config,
     mut open: F,
-    output: W,
-    rejects: J,
+    mut output: W,
+    mut rejects: J,
 ) -> Result<Report, CleanseError>
 where
     R: Read + Send,
@@ -226,6 +232,21 @@ where
     let mut rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
     let columns = rdr.columns().to_vec();
     let mut plan = Plan::compile(cfg, &columns)?;
+    if plan.one_pass_ok() {
+        match engine::one_pass(&mut plan, &mut rdr, &mut output, &mut rejects)? {
+            engine::OnePass::Done(report) => return Ok(report),
+            engine::OnePass::TwoPasses => {
+                // nothing written; the statistics are set: the writing pass
+                rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
+                if rdr.columns() != columns.as_slice() {
+                    return Err(CleanseError::InvalidInput(
+                        "the input changed between passes (different columns)".into(),
+                    ));
+                }
+                return engine::write_pass(&mut plan, &mut rdr, output, rejects);
+            }
+        }
+    }
     for k in 0..plan.passes() - 1 {
         if k > 0 {
             rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;

@@ -108,6 +108,15 @@ impl<W: Write> Sink<W> {
         Ok(())
     }
 
+    /// Writes the pending bytes, then `bytes` straight to the inner writer (large pieces: no
+    /// copy into the buffer).
+    pub fn write_direct(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.flush_buf()?;
+        self.inner.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
     /// Writes everything and flushes the inner writer; returns the total bytes written.
     pub fn finish(mut self) -> io::Result<(u64, W)> {
         self.flush_buf()?;
@@ -179,7 +188,10 @@ mod tests {
         s.maybe_flush().unwrap();
         s.buf.extend_from_slice(b"xy");
         assert_eq!(s.bytes(), 300_002);
+        s.write_direct(b"abc").unwrap();
+        assert_eq!(s.bytes(), 300_005);
         let (n, inner) = s.finish().unwrap();
-        assert_eq!((n, inner.len()), (300_002, 300_002));
+        assert_eq!((n, inner.len()), (300_005, 300_005));
+        assert_eq!(&inner[300_000..], b"xyabc");
     }
 }

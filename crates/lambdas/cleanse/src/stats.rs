@@ -539,6 +539,25 @@ impl Shard {
         }
     }
 
+    #[inline]
+    fn contains(&self, fp: u128) -> bool {
+        if self.slots.is_empty() {
+            return false;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = (fp as usize) & mask;
+        loop {
+            let s = self.slots[i];
+            if s == fp {
+                return true;
+            }
+            if s == 0 {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
     fn grow(&mut self) {
         let n = (self.slots.len() * 2).max(Self::MIN);
         let old = std::mem::replace(&mut self.slots, vec![0; n]);
@@ -601,6 +620,17 @@ impl FingerprintSet {
         };
         self.len += new as u64;
         new
+    }
+
+    /// Whether the fingerprint is present.
+    #[inline]
+    pub fn contains(&self, fp: u128) -> bool {
+        if fp == 0 {
+            return self.has_zero;
+        }
+        self.shards
+            .get((fp >> 120) as usize)
+            .is_some_and(|s| s.contains(fp))
     }
 
     /// Reads the slots where `fps` would be inserted, all before any is needed: their cache
@@ -783,5 +813,25 @@ mod tests {
         }
         assert_eq!(s.len(), 10_002);
         assert!(s.heap_bytes() >= 10_002 * 17);
+    }
+
+    #[test]
+    fn fingerprint_set_contains_what_was_inserted_only() {
+        let mut s = FingerprintSet::empty();
+        assert!(!s.contains(5) && !s.contains(0));
+        // (an odd multiplier is a bijection: 5000 distinct non-zero fingerprints)
+        let fps: Vec<u128> = (1..=5000u128)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835))
+            .collect();
+        for (n, &fp) in fps.iter().enumerate() {
+            assert!(!s.contains(fp), "{n} before its insert");
+            s.insert(fp);
+            assert!(s.contains(fp), "{n} after its insert");
+        }
+        assert!(fps.iter().all(|&fp| s.contains(fp)));
+        assert!(!s.contains(0));
+        s.insert(0);
+        assert!(s.contains(0));
+        assert!(!s.contains(2) && !s.contains(u128::MAX - 1));
     }
 }
