@@ -1727,6 +1727,8 @@ struct WriteChunk {
     keys: Vec<u8>,
     /// One pass: per imputed column, the rows with a hole in it.
     hole_counts: Vec<u64>,
+    /// One pass: the ops' counts for this chunk.
+    counts: Vec<Counts>,
 }
 
 fn malformed_index(k: MalformedKind) -> usize {
@@ -1804,9 +1806,28 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
     let plan: &Plan = plan;
     let mut out = Sink::new(output);
     let mut rej = Sink::new(rejects);
-    let json_keys = json_keys(plan);
     write_header(plan, &mut out.buf);
     let mut total = WriteChunk::default();
+    let mut cexec = Exec::new(plan);
+    let counts = write_body(plan, rdr, &mut out, &mut rej, &mut cexec, &mut total)?;
+    let dedupe_bytes: usize = cexec.dedupe.iter().map(|d| d.heap_bytes()).sum();
+    drop(cexec);
+    let bytes_in = rdr.bytes_read();
+    finish(plan, &total, &counts, dedupe_bytes, bytes_in, 2, out, rej)
+}
+
+/// The writing pass's work between the header and the report: every chunk of `rdr`, in order,
+/// into `out` and `rej`; `cexec` runs the in-order ops (its dedupe sets may already hold rows),
+/// `total` adds up the rows. Returns the ops' counts (`cexec`'s and the workers').
+fn write_body<'p, R: Read + Send, W: Write, J: Write>(
+    plan: &'p Plan,
+    rdr: &mut RecordReader<R>,
+    out: &mut Sink<W>,
+    rej: &mut Sink<J>,
+    cexec: &mut Exec<'p>,
+    total: &mut WriteChunk,
+) -> Result<Vec<Counts>, CleanseError> {
+    let json_keys = json_keys(plan);
     let ncols = plan.input_names.len();
     let delim = plan.input_delimiter;
     let nops = plan.ops.len();
@@ -1816,7 +1837,6 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
         Some(Op::Dedupe { slots }) => slots,
         _ => &[],
     };
-    let mut cexec = Exec::new(plan);
     let mut crow = Row::default();
     let mut cparser = rdr.chunk_parser();
     let parser = cparser.clone();
@@ -1948,7 +1968,7 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
                                 op: split,
                                 slot: usize::MAX,
                             };
-                            reject_dropped(&cexec, &crow, d, delim, &mut rej.buf);
+                            reject_dropped(cexec, &crow, d, delim, &mut rej.buf);
                         }
                         op = out_end as usize;
                     }
@@ -1966,7 +1986,7 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
                             }
                             Err(d) => {
                                 total.rejected += 1;
-                                reject_dropped(&cexec, &crow, d, delim, &mut rej.buf);
+                                reject_dropped(cexec, &crow, d, delim, &mut rej.buf);
                             }
                         }
                     }
@@ -1991,11 +2011,7 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
             t.dropped += c.dropped;
         }
     }
-    let dedupe_bytes: usize = cexec.dedupe.iter().map(|d| d.heap_bytes()).sum();
-    drop(states);
-    drop(cexec);
-    let bytes_in = rdr.bytes_read();
-    finish(plan, &total, &counts, dedupe_bytes, bytes_in, 2, out, rej)
+    Ok(counts)
 }
 
 /// Bytes each spool of [`one_pass`] keeps in memory before moving to a temporary file.
@@ -2191,6 +2207,12 @@ fn read_key(r: &mut Blocks<'_>, parts: &[Vec<u8>], key: &mut Vec<u8>) -> std::io
     Ok(())
 }
 
+/// `to - from` for spool offsets (an error, not a panic, if a spool record is bad).
+fn gap(to: u64, from: u64) -> Result<u64, CleanseError> {
+    to.checked_sub(from)
+        .ok_or_else(|| CleanseError::Internal("a bad hole record in the spool".into()))
+}
+
 /// Moves `n` bytes from a spool to a sink, through `block`.
 fn pour<W: Write>(
     r: &mut crate::spool::SpoolReader<'_>,
@@ -2228,6 +2250,7 @@ fn pour<W: Write>(
 pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     plan: &mut Plan,
     rdr: &mut RecordReader<R>,
+    mut reopen: impl FnMut() -> Result<RecordReader<R>, CleanseError>,
     output: W,
     rejects: J,
 ) -> Result<OnePass, CleanseError> {
@@ -2261,6 +2284,9 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         Spool::new(mem, limit),
     ]);
     let mut nholes = 0u64;
+    // chunks spooled; the first chunk left to a writing pass (the spools were full)
+    let (mut spooled, mut rest_from) = (0u64, None::<u64>);
+    let mut ccounts = vec![Counts::default(); nops];
     let stats_only = AtomicBool::new(false);
     let mut total = WriteChunk {
         hole_counts: vec![0; nslots],
@@ -2311,6 +2337,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                 (r.rows_in, r.rows_out, r.rejected, r.padded, r.truncated) = (0, 0, 0, 0, 0);
                 r.malformed = [0; 5];
                 let only_stats = stats_only.load(Ordering::Relaxed);
+                exec.counts.iter_mut().for_each(|c| *c = Counts::default());
                 let mut at = ChunkPos::start(chunk);
                 loop {
                     let start = (at.pos, at.line);
@@ -2440,6 +2467,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                         keys_end: r.keys.len() as u32,
                     });
                 }
+                r.counts.clone_from(&exec.counts);
             },
             |chunk, r: &mut WriteChunk| -> Result<(), CleanseError> {
                 for (i, c) in collectors.iter_mut().enumerate() {
@@ -2452,6 +2480,22 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                 let Some([out, rej, hol, keys]) = &mut spools else {
                     return Ok(());
                 };
+                if rest_from.is_some() {
+                    return Ok(());
+                }
+                let need = (r.out.len() + r.rej.len() + r.holes.len() + r.keys.len()) as u64
+                    + 16 * r.rows.len() as u64;
+                if out.len() + rej.len() + hol.len() + keys.len() + need > limit {
+                    // the spools are full: the chunks so far are done in one pass; the rest is
+                    // a statistics pass, then a writing pass from this chunk on
+                    rest_from = Some(spooled);
+                    stats_only.store(true, Ordering::Relaxed);
+                    return Ok(());
+                }
+                for (t, c) in ccounts.iter_mut().zip(&r.counts) {
+                    t.changed += c.changed;
+                    t.dropped += c.dropped;
+                }
                 total.rows_in += r.rows_in;
                 total.rows_out += r.rows_out;
                 total.rejected += r.rejected;
@@ -2534,29 +2578,25 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                         out.push(&r.out)?;
                         rej.push(&r.rej)?;
                     }
-                    if out.len() + rej.len() + hol.len() + keys.len() > limit {
-                        return Err(crate::spool::SpoolFull);
-                    }
                     Ok(())
                 };
                 if spool().is_err() {
-                    // too much to hold: finish as a statistics pass, then two passes
+                    // the temporary file failed: finish as a statistics pass, then two passes
                     spools = None;
                     stats_only.store(true, Ordering::Relaxed);
                 }
+                spooled += 1;
                 Ok(())
             },
         )?;
         (states, cexec)
     };
     let mut counts = cexec.counts.clone();
-    for (exec, ..) in &states {
-        for (t, c) in counts.iter_mut().zip(&exec.counts) {
-            t.changed += c.changed;
-            t.dropped += c.dropped;
-        }
+    for (t, c) in counts.iter_mut().zip(&ccounts) {
+        t.changed += c.changed;
+        t.dropped += c.dropped;
     }
-    let seen = if dedupe {
+    let mut seen = if dedupe {
         std::mem::take(&mut { cexec }.dedupe[split])
     } else {
         FingerprintSet::empty()
@@ -2600,6 +2640,8 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     let mut hset = FingerprintSet::empty();
     let mut h = HoleRec::default();
     let mut key = Vec::new();
+    // (kept for the writing pass of the rest, if any: the hole rows' keys join the dedupe set)
+    let mut hole_fps = Vec::new();
     if dedupe {
         let mut kr = Blocks::new(key_sp.reader().map_err(io_err)?);
         for d in dup.iter_mut() {
@@ -2610,6 +2652,9 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                 return Ok(OnePass::TwoPasses);
             }
             *d = !hset.insert(fp);
+            if rest_from.is_some() && !*d {
+                hole_fps.push(fp);
+            }
         }
     }
     let mut out = Sink::new(output);
@@ -2628,11 +2673,11 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         let mut chunk = crate::input::Chunk::default();
         for i in 0..nholes as usize {
             h.read(&mut hr).map_err(io_err)?;
-            pour(&mut orr, h.out_pos - odone, &mut out, &mut block)?;
+            pour(&mut orr, gap(h.out_pos, odone)?, &mut out, &mut block)?;
             odone = h.out_pos + h.line_len as u64;
             if dup.get(i) == Some(&true) {
                 orr.skip(h.line_len as u64).map_err(io_err)?;
-                pour(&mut rr, h.rej_pos - rdone, &mut rej, &mut block)?;
+                pour(&mut rr, gap(h.rej_pos, rdone)?, &mut rej, &mut block)?;
                 rdone = h.rej_pos;
                 std::mem::swap(&mut chunk.data, &mut h.raw);
                 chunk.first_line = h.line;
@@ -2671,13 +2716,37 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                 out.maybe_flush().map_err(io_err)?;
             }
         }
-        pour(&mut orr, olen - odone, &mut out, &mut block)?;
-        pour(&mut rr, rlen - rdone, &mut rej, &mut block)?;
+        pour(&mut orr, gap(olen, odone)?, &mut out, &mut block)?;
+        pour(&mut rr, gap(rlen, rdone)?, &mut rej, &mut block)?;
     }
-    let dedupe_bytes = seen.heap_bytes() + hset.heap_bytes();
+    drop(cexec);
+    let Some(from) = rest_from else {
+        let dedupe_bytes = seen.heap_bytes() + hset.heap_bytes();
+        let bytes_in = rdr.bytes_read();
+        return finish(plan, &total, &counts, dedupe_bytes, bytes_in, 1, out, rej)
+            .map(OnePass::Done);
+    };
+    // the rest of the input: a writing pass from the first chunk not spooled, deduplicating
+    // against every row written so far
+    drop(hset);
+    let mut rdr = reopen()?;
+    rdr.skip_chunks(from).map_err(io_err)?;
+    let mut cexec = Exec::new(plan);
+    if dedupe {
+        for fp in hole_fps {
+            seen.insert(fp);
+        }
+        cexec.dedupe[split] = seen;
+    }
+    let more = write_body(plan, &mut rdr, &mut out, &mut rej, &mut cexec, &mut total)?;
+    for (t, c) in counts.iter_mut().zip(&more) {
+        t.changed += c.changed;
+        t.dropped += c.dropped;
+    }
+    let dedupe_bytes: usize = cexec.dedupe.iter().map(|d| d.heap_bytes()).sum();
     drop(cexec);
     let bytes_in = rdr.bytes_read();
-    finish(plan, &total, &counts, dedupe_bytes, bytes_in, 1, out, rej).map(OnePass::Done)
+    finish(plan, &total, &counts, dedupe_bytes, bytes_in, 2, out, rej).map(OnePass::Done)
 }
 
 /// The report, once both outputs are written (the sinks are flushed here).
@@ -2960,11 +3029,22 @@ mod tests {
                     same(&one, &two, &format!("{tail}, chunk {chunk}, memory {mem}"));
                 }
             }
-            // over the spool limit: falls back to two passes, same result
-            let over = run_spool(&cfg, &data, 4096, (64, 2000, true));
-            assert_eq!(over.2.passes, 2, "{tail}");
-            assert!(data.len() > 20_000, "the data is over the limit");
-            same(&over, &two, &format!("{tail}, over the limit"));
+            // over the spool limit: the chunks before it in one pass, then a statistics pass and
+            // a writing pass of the rest; the same result
+            assert!(
+                data.len() > 60_000,
+                "the data is over the limits: {}",
+                data.len()
+            );
+            for (chunk, limit) in [(4096, 2000), (4096, 15_000), (97, 15_000), (4096, 30_000)] {
+                let over = run_spool(&cfg, &data, chunk, (64, limit, true));
+                assert_eq!(over.2.passes, 2, "{tail}");
+                same(
+                    &over,
+                    &two,
+                    &format!("{tail}, chunk {chunk}, limit {limit}"),
+                );
+            }
         }
     }
 

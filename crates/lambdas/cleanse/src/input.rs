@@ -1139,6 +1139,19 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
+    /// Reads and drops the next `n` chunks (as [`RecordReader::par_chunks`] would cut them), so
+    /// that processing resumes where an earlier reader of the same input stopped.
+    pub fn skip_chunks(&mut self, n: u64) -> io::Result<()> {
+        let mut chunk = Chunk::default();
+        for _ in 0..n {
+            self.next_chunk(&mut chunk)?;
+            if chunk.kind == ChunkKind::End {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Skips to after the next line break (a JSON line over the size limit).
     fn skip_line(&mut self) -> io::Result<()> {
         loop {

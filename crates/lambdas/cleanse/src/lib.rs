@@ -232,17 +232,21 @@ where
     let mut rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
     let columns = rdr.columns().to_vec();
     let mut plan = Plan::compile(cfg, &columns)?;
+    let mut reopen = || {
+        let rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
+        if rdr.columns() != columns.as_slice() {
+            return Err(CleanseError::InvalidInput(
+                "the input changed between passes (different columns)".into(),
+            ));
+        }
+        Ok(rdr)
+    };
     if plan.one_pass_ok() {
-        match engine::one_pass(&mut plan, &mut rdr, &mut output, &mut rejects)? {
+        match engine::one_pass(&mut plan, &mut rdr, &mut reopen, &mut output, &mut rejects)? {
             engine::OnePass::Done(report) => return Ok(report),
             engine::OnePass::TwoPasses => {
                 // nothing written; the statistics are set: the writing pass
-                rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
-                if rdr.columns() != columns.as_slice() {
-                    return Err(CleanseError::InvalidInput(
-                        "the input changed between passes (different columns)".into(),
-                    ));
-                }
+                let mut rdr = reopen()?;
                 return engine::write_pass(&mut plan, &mut rdr, output, rejects);
             }
         }
