@@ -2098,6 +2098,7 @@ impl<'a> Blocks<'a> {
     }
 
     /// The next `n` bytes.
+    #[inline]
     fn take(&mut self, n: usize) -> std::io::Result<&[u8]> {
         if self.len - self.pos < n {
             self.buf.copy_within(self.pos..self.len, 0);
@@ -2129,17 +2130,11 @@ impl<'a> Blocks<'a> {
         w.copy_from_slice(self.take(4)?);
         Ok(u32::from_le_bytes(w))
     }
-
-    fn u64(&mut self) -> std::io::Result<u64> {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(self.take(8)?);
-        Ok(u64::from_le_bytes(w))
-    }
 }
 
 /// A hole record (what the end of [`one_pass`] needs of a row with a null to impute, besides its
-/// dedupe key): `out_pos u64, rej_pos u64, line u64, line_len u32, raw_len u32, n u32,
-/// n × (start u32, end u32, k u32), raw bytes`.
+/// dedupe key). In the spool, after its length (u32): `out_pos u64, rej_pos u64, line u64,
+/// line_len u32, raw_len u32, n u32, n × (start u32, end u32, k u32), raw bytes`.
 #[derive(Debug, Default)]
 struct HoleRec {
     /// Where its output line starts in the output spool, and its length.
@@ -2162,38 +2157,75 @@ fn put_u64(b: &mut Vec<u8>, v: u64) {
     b.extend_from_slice(&v.to_le_bytes());
 }
 
+/// A cursor over one spool record.
+struct Cur<'a>(&'a [u8]);
+
+impl<'a> Cur<'a> {
+    #[inline(always)]
+    fn bytes(&mut self, n: usize) -> std::io::Result<&'a [u8]> {
+        if self.0.len() < n {
+            return Err(std::io::Error::other("a bad record in the spool"));
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Ok(a)
+    }
+
+    #[inline(always)]
+    fn u32(&mut self) -> std::io::Result<u32> {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(self.bytes(4)?);
+        Ok(u32::from_le_bytes(w))
+    }
+
+    #[inline(always)]
+    fn u64(&mut self) -> std::io::Result<u64> {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(self.bytes(8)?);
+        Ok(u64::from_le_bytes(w))
+    }
+}
+
+/// The next length-prefixed record of a spool.
+fn record<'b>(r: &'b mut Blocks<'_>) -> std::io::Result<Cur<'b>> {
+    let len = r.u32()? as usize;
+    Ok(Cur(r.take(len)?))
+}
+
 impl HoleRec {
     fn read(&mut self, r: &mut Blocks<'_>) -> std::io::Result<()> {
-        self.out_pos = r.u64()?;
-        self.rej_pos = r.u64()?;
-        self.line = r.u64()?;
-        self.line_len = r.u32()?;
-        let raw = r.u32()? as usize;
-        let n = r.u32()? as usize;
+        let mut c = record(r)?;
+        self.out_pos = c.u64()?;
+        self.rej_pos = c.u64()?;
+        self.line = c.u64()?;
+        self.line_len = c.u32()?;
+        let raw = c.u32()? as usize;
+        let n = c.u32()? as usize;
         self.out_holes.clear();
         for _ in 0..n {
-            self.out_holes.push((r.u32()?, r.u32()?, r.u32()?));
+            self.out_holes.push((c.u32()?, c.u32()?, c.u32()?));
         }
         self.raw.clear();
-        self.raw.extend_from_slice(r.take(raw)?);
+        self.raw.extend_from_slice(c.bytes(raw)?);
         Ok(())
     }
 }
 
-/// Reads a hole row's dedupe key (`key_len u32, n u32, n × (offset u32, k u32), key bytes`: a
-/// null byte per hole) into `key` with each hole's part filled in from `parts`.
+/// Reads a hole row's dedupe key into `key`, each hole's part filled in from `parts`. In the
+/// spool, after its length (u32): `key_len u32, n u32, n × (offset u32, k u32), key bytes` (the
+/// key has a null byte per hole).
 fn read_key(r: &mut Blocks<'_>, parts: &[Vec<u8>], key: &mut Vec<u8>) -> std::io::Result<()> {
-    let len = r.u32()? as usize;
-    let n = r.u32()? as usize;
-    let mut holes = [(0u32, 0u32); 64];
-    for h in holes.iter_mut().take(n) {
-        *h = (r.u32()?, r.u32()?);
-    }
-    let bytes = r.take(len)?;
+    let mut c = record(r)?;
+    let len = c.u32()? as usize;
+    let n = c.u32()? as usize;
+    let mut holes = c.bytes(n * 8)?;
+    let bytes = c.bytes(len)?;
     key.clear();
     let mut prev = 0usize;
-    for &(off, k) in holes.iter().take(n) {
-        let (off, k) = (off as usize, k as usize);
+    for _ in 0..n {
+        let mut h = Cur(holes);
+        let (off, k) = (h.u32()? as usize, h.u32()? as usize);
+        holes = h.0;
         match (bytes.get(prev..off), parts.get(k)) {
             (Some(b), Some(p)) => {
                 key.extend_from_slice(b);
@@ -2204,6 +2236,29 @@ fn read_key(r: &mut Blocks<'_>, parts: &[Vec<u8>], key: &mut Vec<u8>) -> std::io
         prev = off + 1;
     }
     key.extend_from_slice(bytes.get(prev..).unwrap_or_default());
+    Ok(())
+}
+
+/// Appends a hole row's output line with the imputed values' texts in its holes.
+#[inline]
+fn fill_line(
+    out: &mut Vec<u8>,
+    line: &[u8],
+    holes: &[(u32, u32, u32)],
+    texts: &[Vec<u8>],
+) -> Result<(), CleanseError> {
+    let mut prev = 0usize;
+    for &(a, b, k) in holes {
+        match (line.get(prev..a as usize), texts.get(k as usize)) {
+            (Some(l), Some(t)) => {
+                out.extend_from_slice(l);
+                out.extend_from_slice(t);
+            }
+            _ => return Err(CleanseError::Internal("a bad hole record".into())),
+        }
+        prev = b as usize;
+    }
+    out.extend_from_slice(line.get(prev..).unwrap_or_default());
     Ok(())
 }
 
@@ -2220,15 +2275,24 @@ fn pour<W: Write>(
     sink: &mut Sink<W>,
     block: &mut [u8],
 ) -> Result<(), CleanseError> {
+    use std::io::BufRead;
     while n > 0 {
+        if n < FLUSH_AT as u64 / 4 {
+            // a short piece: straight from the reader's buffer
+            let avail = r.fill_buf().map_err(io_err)?;
+            if avail.is_empty() {
+                return Err(CleanseError::Internal("the spool ended early".into()));
+            }
+            let m = avail.len().min(n as usize);
+            sink.buf.extend_from_slice(&avail[..m]);
+            r.consume(m);
+            sink.maybe_flush().map_err(io_err)?;
+            n -= m as u64;
+            continue;
+        }
         let m = n.min(block.len() as u64) as usize;
         r.read_exact(&mut block[..m]).map_err(io_err)?;
-        if m >= FLUSH_AT / 4 {
-            sink.write_direct(&block[..m]).map_err(io_err)?;
-        } else {
-            sink.buf.extend_from_slice(&block[..m]);
-            sink.maybe_flush().map_err(io_err)?;
-        }
+        sink.write_direct(&block[..m]).map_err(io_err)?;
         n -= m as u64;
     }
     Ok(())
@@ -2450,6 +2514,8 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                     if dedupe {
                         dedupe_key_marked(row, dedupe_slots, key, kmarks);
                         let kb = &mut r.keys;
+                        let at_len = kb.len();
+                        put_u32(kb, 0);
                         put_u32(kb, key.len() as u32);
                         put_u32(kb, key_k.iter().filter(|&&k| is_hole(k)).count() as u32);
                         for (&off, &k) in kmarks.iter().zip(key_k) {
@@ -2459,6 +2525,8 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                             }
                         }
                         kb.extend_from_slice(key);
+                        let n = (kb.len() - at_len - 4) as u32;
+                        kb[at_len..at_len + 4].copy_from_slice(&n.to_le_bytes());
                     }
                     r.rows.push(Pend::Hole {
                         out_start: line_start,
@@ -2558,11 +2626,13 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                                 } else {
                                     (out.len(), out_start as usize)
                                 };
-                                let mut head = [0u8; 16];
-                                head[..8].copy_from_slice(&(done + pending as u64).to_le_bytes());
-                                head[8..].copy_from_slice(&rej.len().to_le_bytes());
+                                let mut head = [0u8; 20];
+                                let rec = &r.holes[hp..holes_end as usize];
+                                head[..4].copy_from_slice(&(16 + rec.len() as u32).to_le_bytes());
+                                head[4..12].copy_from_slice(&(done + pending as u64).to_le_bytes());
+                                head[12..].copy_from_slice(&rej.len().to_le_bytes());
                                 hol.push(&head)?;
-                                hol.push(&r.holes[hp..holes_end as usize])?;
+                                hol.push(rec)?;
                                 hp = holes_end as usize;
                                 keys.push(&r.keys[kp..keys_end as usize])?;
                                 kp = keys_end as usize;
@@ -2697,21 +2767,18 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                 total.rejected += 1;
                 rej.maybe_flush().map_err(io_err)?;
             } else {
-                line.resize(h.line_len as usize, 0);
-                orr.read_exact(&mut line).map_err(io_err)?;
-                let mut prev = 0usize;
-                for &(a, b, k) in &h.out_holes {
-                    match (line.get(prev..a as usize), texts.get(k as usize)) {
-                        (Some(l), Some(t)) => {
-                            out.buf.extend_from_slice(l);
-                            out.buf.extend_from_slice(t);
-                        }
-                        _ => return Err(CleanseError::Internal("a bad hole record".into())),
-                    }
-                    prev = b as usize;
+                use std::io::BufRead;
+                let len = h.line_len as usize;
+                if orr.fill_buf().map_err(io_err)?.len() >= len {
+                    // (the usual case: the line is in the reader's buffer)
+                    let avail = orr.fill_buf().map_err(io_err)?;
+                    fill_line(&mut out.buf, &avail[..len], &h.out_holes, &texts)?;
+                    orr.consume(len);
+                } else {
+                    line.resize(len, 0);
+                    orr.read_exact(&mut line).map_err(io_err)?;
+                    fill_line(&mut out.buf, &line, &h.out_holes, &texts)?;
                 }
-                out.buf
-                    .extend_from_slice(line.get(prev..).unwrap_or_default());
                 total.rows_out += 1;
                 out.maybe_flush().map_err(io_err)?;
             }

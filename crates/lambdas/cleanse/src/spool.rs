@@ -4,7 +4,7 @@
 //! then falls back to two passes), so neither memory nor disk grows without bound.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 
 /// Bytes a spool in file mode buffers before writing them out.
 const WRITE_AT: usize = 256 * 1024;
@@ -115,6 +115,22 @@ impl Read for SpoolReader<'_> {
     }
 }
 
+impl BufRead for SpoolReader<'_> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            SpoolReader::Mem(m) => Ok(m),
+            SpoolReader::File(f) => f.fill_buf(),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        match self {
+            SpoolReader::Mem(m) => *m = m.get(n..).unwrap_or_default(),
+            SpoolReader::File(f) => f.consume(n),
+        }
+    }
+}
+
 impl SpoolReader<'_> {
     /// Skips the next `n` bytes.
     pub(crate) fn skip(&mut self, n: u64) -> io::Result<()> {
@@ -185,7 +201,11 @@ mod tests {
                 let mut r = s.reader().unwrap();
                 r.read_exact(&mut back).unwrap();
                 r.skip(50).unwrap();
+                // (through the buffer too)
+                let got = r.fill_buf().unwrap().len().min(7);
                 back.extend_from_slice(&[0; 50]);
+                back.extend_from_slice(&r.fill_buf().unwrap()[..got]);
+                r.consume(got);
                 r.read_to_end(&mut back).unwrap();
                 let mut want = data.clone();
                 want[100..150].fill(0);
