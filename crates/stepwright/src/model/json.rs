@@ -102,9 +102,11 @@ pub(crate) fn parse(text: &str) -> Option<J<'_>> {
     parse_with(text, None).map(|(v, _)| v)
 }
 
-/// A callback taking each top-level state (name and tree) as soon as it is parsed; `false` stops
-/// the parse (the caller then takes the `serde_json` route).
-pub(crate) type StateHook<'h, 'a> = &'h mut dyn FnMut(Cow<'a, str>, J<'a>) -> bool;
+/// A callback taking each top-level state (name and tree) as soon as it is parsed, with the
+/// machine's members written before `States` (e.g. its `QueryLanguage`); `false` stops the parse
+/// (the caller then takes the `serde_json` route).
+pub(crate) type StateHook<'h, 'a> =
+    &'h mut dyn FnMut(&[(Cow<'a, str>, J<'a>)], Cow<'a, str>, J<'a>) -> bool;
 
 /// [`parse`], handing the members of the top-level `States` object to `hook` one at a time
 /// instead of keeping them in the tree (where an empty object stands in for them). The flag says
@@ -235,7 +237,7 @@ impl<'a> Parser<'a, '_> {
         let first = self.members.len();
         self.each_member(|p, key| {
             let v = if depth == 1 && !p.streamed && p.hook.is_some() && key == "States" {
-                p.streamed = p.stream_states(depth + 1)?;
+                p.streamed = p.stream_states(depth + 1, first)?;
                 if p.streamed {
                     J::Object(Vec::new())
                 } else {
@@ -288,7 +290,8 @@ impl<'a> Parser<'a, '_> {
 
     /// The members of the top-level `States` object (at `depth`), each handed to the hook as soon
     /// as it is parsed. `Some(false)` when the value is not an object (it is then parsed as usual).
-    fn stream_states(&mut self, depth: usize) -> Option<bool> {
+    /// `first` is where the machine's own members start in `members`.
+    fn stream_states(&mut self, depth: usize, first: usize) -> Option<bool> {
         self.ws();
         if self.b.get(self.pos) != Some(&b'{') {
             return Some(false);
@@ -299,7 +302,7 @@ impl<'a> Parser<'a, '_> {
         self.each_member(|p, name| {
             let state = p.value(depth)?;
             let hook = p.hook.as_mut()?;
-            hook(name, state).then_some(())
+            hook(&p.members[first..], name, state).then_some(())
         })?;
         Some(true)
     }

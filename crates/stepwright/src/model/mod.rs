@@ -9,7 +9,7 @@
 //! to is deterministic.
 
 pub(crate) mod json;
-mod read;
+pub(crate) mod read;
 
 use indexmap::IndexMap;
 use serde::Serialize;
@@ -1111,29 +1111,6 @@ impl State {
             }
         }
         out
-    }
-
-    /// Calls `f` with each state this one can transition to, like [`State::successors`] but
-    /// without collecting them (a name may come more than once).
-    pub(crate) fn each_successor<'s>(&'s self, mut f: impl FnMut(&'s str)) {
-        match self {
-            State::Choice(c) => {
-                for r in &c.choices {
-                    f(&r.next);
-                }
-                if let Some(d) = &c.default {
-                    f(d);
-                }
-            }
-            s => {
-                if let Some(n) = s.transition().and_then(|t| t.next.as_deref()) {
-                    f(n);
-                }
-            }
-        }
-        for c in self.catchers() {
-            f(&c.next);
-        }
     }
 
     /// The state's Retry policies (empty when it has none or cannot have any).

@@ -71,28 +71,65 @@ pub(super) fn read_machine_text(
     text: &str,
     errs: &mut Vec<Diagnostic>,
 ) -> Option<Option<StateMachine>> {
-    let mut states = States::default();
+    struct Keep(States);
+    impl StateSink for Keep {
+        fn has(&self, name: &str) -> bool {
+            self.0.contains_key(name)
+        }
+        fn take(&mut self, _: &[(Cow<'_, str>, J<'_>)], name: String, state: State) {
+            self.0.insert(name, state);
+        }
+    }
+    let mut keep = Keep(States::default());
+    let (machine, streamed) = read_machine_streaming(text, errs, &mut keep)?;
+    Some(machine.map(|mut m| {
+        if streamed {
+            m.states = keep.0;
+        }
+        m
+    }))
+}
+
+/// Where [`read_machine_streaming`] hands each top-level state it read.
+pub(crate) trait StateSink {
+    /// Whether a top-level state of this name was taken already (a duplicate key: the text then
+    /// goes the `serde_json` route, which reports it).
+    fn has(&self, name: &str) -> bool;
+    /// Takes a state; `machine` holds the machine's members written before `States`.
+    fn take(&mut self, machine: &[(Cow<'_, str>, J<'_>)], name: String, state: State);
+}
+
+/// [`read_machine_text`], handing each top-level state to `sink` instead of keeping it: the
+/// machine returned has no states when the flag is true (they all went to the sink; when it is
+/// false, `States` was not an object and was read as usual). States that could not be read do
+/// not reach the sink; their diagnostics are in `errs`.
+pub(crate) fn read_machine_streaming(
+    text: &str,
+    errs: &mut Vec<Diagnostic>,
+    sink: &mut dyn StateSink,
+) -> Option<(Option<StateMachine>, bool)> {
     let mut state_errs = Vec::new();
     // Names whose state could not be read: a later state of the same name is still a duplicate
     // key, which the serde_json route reports.
     let mut unread: Vec<String> = Vec::new();
     let root = Ptr::Str("");
     let base = Ptr::Key(&root, "States");
-    let mut hook = |name: Cow<'_, str>, v: J<'_>| -> bool {
-        if states.contains_key(name.as_ref()) || unread.iter().any(|u| *u == name) {
+    let mut hook = |machine: &[(Cow<'_, str>, J<'_>)], name: Cow<'_, str>, v: J<'_>| -> bool {
+        if sink.has(name.as_ref()) || unread.iter().any(|u| *u == name) {
             return false;
         }
         match read_state(&v, Ptr::Key(&base, &name), &mut state_errs) {
             Some(s) => {
-                states.insert(name.into_owned(), s);
+                drop(v);
+                sink.take(machine, name.into_owned(), s);
             }
             None => unread.push(name.into_owned()),
         }
         true
     };
     let (tree, streamed) = parse_streaming_states(text, &mut hook)?;
-    let pre = streamed.then_some((states, state_errs));
-    Some(read_machine_with(&tree, errs, pre))
+    let pre = streamed.then_some((States::default(), state_errs));
+    Some((read_machine_with(&tree, errs, pre), streamed))
 }
 
 pub(super) fn read_machine(v: &J<'_>, errs: &mut Vec<Diagnostic>) -> Option<StateMachine> {

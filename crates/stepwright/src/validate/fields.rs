@@ -203,9 +203,14 @@ fn jsonpath_replacement(field: &str) -> String {
     format!("{hint}, or set \"QueryLanguage\": \"JSONata\" on this state")
 }
 
-/// Runs the field rules on every state.
+/// Runs the field rules: the machine's own fields, then every state.
 pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
-    let m = ctx.machine;
+    check_machine(ctx.machine, out);
+    check_states(ctx, out);
+}
+
+/// The rules on the machine's own fields (`Version`, `TimeoutSeconds`).
+pub(crate) fn check_machine(m: &StateMachine, out: &mut Vec<Diagnostic>) {
     if let Some(v) = &m.version {
         if v != "1.0" {
             out.push(
@@ -230,7 +235,12 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    let machine_jsonata = m.default_query_language() == QueryLanguage::Jsonata;
+}
+
+/// The rules on every state of `ctx.states` (their query language default comes from
+/// `ctx.machine`).
+pub(crate) fn check_states(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
+    let machine_jsonata = ctx.machine.default_query_language() == QueryLanguage::Jsonata;
     for p in &ctx.states {
         let mut s = S {
             ptr: &p.pointer,

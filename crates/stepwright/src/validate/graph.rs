@@ -5,13 +5,17 @@
 //! are unique across the whole machine. Scopes are visited with an explicit stack, so any nesting
 //! depth is safe.
 
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+
 use foldhash::HashMap;
+use indexmap::IndexMap;
 
 use super::{Ctx, MAX_STATE_NAME_CHARS};
 use crate::diagnostics::{pointer_push, Code, Diagnostic};
-use crate::model::{State, States};
+use crate::model::{State, StatePlace, States, StatesHasher, Transition};
 
-struct Scope<'a> {
+pub(crate) struct Scope<'a> {
     /// The pointer of the object holding `StartAt` and `States` ("" for the machine).
     pointer: String,
     start_at: &'a str,
@@ -20,6 +24,10 @@ struct Scope<'a> {
     top: bool,
 }
 
+/// Where a missing transition target is elsewhere in the machine: `Some(Some(pointer))` in
+/// another scope, `Some(None)` nowhere, `None` not known yet (a streamed machine's later states).
+pub(crate) type Elsewhere<'r> = &'r dyn Fn(&str) -> Option<Option<Cow<'r, str>>>;
+
 /// Runs the graph rules.
 pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     let m = ctx.machine;
@@ -27,75 +35,243 @@ pub(crate) fn check(ctx: &Ctx<'_>, out: &mut Vec<Diagnostic>) {
     let mut seen: HashMap<&str, &str> =
         HashMap::with_capacity_and_hasher(ctx.states.len(), Default::default());
     for p in &ctx.states {
-        if let Some(first) = seen.insert(p.name, p.pointer.as_str()) {
-            out.push(
-                Diagnostic::error(
-                    Code::DuplicateStateName,
-                    p.pointer.clone(),
-                    format!("the state name \"{}\" is already used at {first}", p.name),
-                )
-                .with_help("state names are unique across the whole machine, including inside Parallel branches and Map processors: rename one"),
-            );
-            seen.insert(p.name, first);
-        }
-        check_name(p.name, &p.pointer, out);
+        let first = match seen.entry(p.name) {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(e) => {
+                e.insert(&p.pointer);
+                None
+            }
+        };
+        check_place(p, first, out);
     }
-
-    let mut scopes = vec![Scope {
+    let elsewhere = |name: &str| Some(seen.get(name).map(|p| Cow::Borrowed(*p)));
+    let top = Scope {
         pointer: String::new(),
         start_at: &m.start_at,
         states: &m.states,
         what: "the state machine",
         top: true,
-    }];
+    };
+    let undecided = check_scopes(vec![top], ctx.single_state, &elsewhere, out);
+    debug_assert!(!undecided, "every name is known");
+}
+
+/// The name rules of one place: unique across the machine (`first` is the pointer of an earlier
+/// state of the same name, if any), and the name's own limits.
+pub(crate) fn check_place(p: &StatePlace<'_>, first: Option<&str>, out: &mut Vec<Diagnostic>) {
+    if let Some(first) = first {
+        out.push(
+            Diagnostic::error(
+                Code::DuplicateStateName,
+                p.pointer.clone(),
+                format!("the state name \"{}\" is already used at {first}", p.name),
+            )
+            .with_help("state names are unique across the whole machine, including inside Parallel branches and Map processors: rename one"),
+        );
+    }
+    check_name(p.name, &p.pointer, out);
+}
+
+/// The scope rules on `scopes` and every scope nested in them, popped last first (a Parallel
+/// state's or Map state's inner scopes are visited after its own scope). True when a rule could
+/// not be decided because `elsewhere` did not know a name yet.
+pub(crate) fn check_scopes(
+    mut scopes: Vec<Scope<'_>>,
+    single_state: bool,
+    elsewhere: Elsewhere<'_>,
+    out: &mut Vec<Diagnostic>,
+) -> bool {
+    let mut undecided = false;
     while let Some(scope) = scopes.pop() {
         let base = pointer_push(&scope.pointer, "States");
         for (name, state) in scope.states {
-            let sp = || pointer_push(&base, name);
-            match state {
-                State::Parallel(p) => {
-                    let sp = sp();
-                    if p.branches.is_empty() {
-                        out.push(
-                            Diagnostic::error(
-                                Code::SchemaValidationFailed,
-                                pointer_push(&sp, "Branches"),
-                                "a Parallel state needs at least one branch",
-                            )
-                            .with_help("add a branch: {\"StartAt\": ..., \"States\": {...}}"),
-                        );
-                    }
-                    for (i, b) in p.branches.iter().enumerate() {
-                        scopes.push(Scope {
-                            pointer: format!("{sp}/Branches/{i}"),
-                            start_at: &b.start_at,
-                            states: &b.states,
-                            what: "this Parallel branch",
-                            top: false,
-                        });
-                    }
-                }
-                State::Map(mp) => {
-                    let Some(proc_) = mp.processor() else {
-                        continue;
-                    };
-                    let field = if mp.item_processor.is_some() {
-                        "ItemProcessor"
-                    } else {
-                        "Iterator"
-                    };
-                    scopes.push(Scope {
-                        pointer: pointer_push(&sp(), field),
-                        start_at: &proc_.start_at,
-                        states: &proc_.states,
-                        what: "this Map processor",
-                        top: false,
-                    });
-                }
-                _ => {}
+            push_nested(state, || pointer_push(&base, name), &mut scopes, out);
+        }
+        let lenient = single_state && scope.top;
+        undecided |= check_scope(
+            scope.states,
+            (&scope.pointer, scope.start_at, scope.what),
+            lenient,
+            elsewhere,
+            out,
+        );
+    }
+    undecided
+}
+
+/// The scopes inside `state` (Parallel branches, a Map processor), pushed in definition order,
+/// and the error for a Parallel state without branches. `sp` is the state's pointer.
+pub(crate) fn push_nested<'a>(
+    state: &'a State,
+    sp: impl Fn() -> String,
+    scopes: &mut Vec<Scope<'a>>,
+    out: &mut Vec<Diagnostic>,
+) {
+    match state {
+        State::Parallel(p) => {
+            let sp = sp();
+            if p.branches.is_empty() {
+                no_branches(&sp, out);
+            }
+            for (i, b) in p.branches.iter().enumerate() {
+                scopes.push(Scope {
+                    pointer: format!("{sp}/Branches/{i}"),
+                    start_at: &b.start_at,
+                    states: &b.states,
+                    what: "this Parallel branch",
+                    top: false,
+                });
             }
         }
-        check_scope(ctx, &scope, &seen, out);
+        State::Map(mp) => {
+            let Some(proc_) = mp.processor() else {
+                return;
+            };
+            let field = if mp.item_processor.is_some() {
+                "ItemProcessor"
+            } else {
+                "Iterator"
+            };
+            scopes.push(Scope {
+                pointer: pointer_push(&sp(), field),
+                start_at: &proc_.start_at,
+                states: &proc_.states,
+                what: "this Map processor",
+                top: false,
+            });
+        }
+        _ => {}
+    }
+}
+
+pub(crate) fn no_branches(sp: &str, out: &mut Vec<Diagnostic>) {
+    out.push(
+        Diagnostic::error(
+            Code::SchemaValidationFailed,
+            pointer_push(sp, "Branches"),
+            "a Parallel state needs at least one branch",
+        )
+        .with_help("add a branch: {\"StartAt\": ..., \"States\": {...}}"),
+    );
+}
+
+/// Where a transition target is written, besides `Next`.
+pub(crate) enum Target {
+    Choice(usize),
+    Default,
+    Catch(usize),
+}
+
+/// What the scope rules read of a state: a [`State`], or a [`Node`] kept of a streamed one.
+pub(crate) trait AsNode {
+    fn kind(&self) -> &'static str;
+    fn transition(&self) -> Option<&Transition>;
+    /// Choice rule targets, then Default, then Catch targets, in order.
+    fn each_target(&self, f: impl FnMut(Target, &str));
+    fn terminal(&self) -> bool;
+}
+
+impl AsNode for State {
+    fn kind(&self) -> &'static str {
+        super::state_kind(self)
+    }
+    fn transition(&self) -> Option<&Transition> {
+        State::transition(self)
+    }
+    fn each_target(&self, mut f: impl FnMut(Target, &str)) {
+        if let State::Choice(c) = self {
+            for (i, r) in c.choices.iter().enumerate() {
+                f(Target::Choice(i), &r.next);
+            }
+            if let Some(d) = &c.default {
+                f(Target::Default, d);
+            }
+        }
+        for (i, c) in self.catchers().iter().enumerate() {
+            f(Target::Catch(i), &c.next);
+        }
+    }
+    fn terminal(&self) -> bool {
+        self.is_terminal()
+    }
+}
+
+/// What the machine-level scope rules need of a top-level state once the state itself is gone
+/// (the streamed validation keeps one per state).
+#[derive(Debug)]
+pub(crate) struct Node {
+    kind: &'static str,
+    transition: Option<Transition>,
+    targets: Vec<(Target, String)>,
+    terminal: bool,
+    /// A Parallel state without branches.
+    pub(crate) no_branches: bool,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Choice(i) => write!(f, "Choices/{i}"),
+            Target::Default => f.write_str("Default"),
+            Target::Catch(i) => write!(f, "Catch/{i}"),
+        }
+    }
+}
+
+impl Node {
+    /// The node of `state`, moving its target names out (the state is dropped after).
+    pub(crate) fn take(state: &mut State) -> Node {
+        let kind = super::state_kind(state);
+        let terminal = state.is_terminal();
+        let no_branches = matches!(state, State::Parallel(p) if p.branches.is_empty());
+        let transition = state.transition_mut().map(std::mem::take);
+        let mut targets = Vec::new();
+        if let State::Choice(c) = state {
+            for (i, r) in c.choices.iter_mut().enumerate() {
+                targets.push((Target::Choice(i), std::mem::take(&mut r.next)));
+            }
+            if let Some(d) = c.default.take() {
+                targets.push((Target::Default, d));
+            }
+        }
+        let catch = match state {
+            State::Task(s) => s.catch.as_deref_mut(),
+            State::Parallel(s) => s.catch.as_deref_mut(),
+            State::Map(s) => s.catch.as_deref_mut(),
+            _ => None,
+        };
+        for (i, c) in catch.unwrap_or_default().iter_mut().enumerate() {
+            targets.push((Target::Catch(i), std::mem::take(&mut c.next)));
+        }
+        Node {
+            kind,
+            transition,
+            targets,
+            terminal,
+            no_branches,
+        }
+    }
+}
+
+impl AsNode for Node {
+    fn kind(&self) -> &'static str {
+        self.kind
+    }
+    fn transition(&self) -> Option<&Transition> {
+        self.transition.as_ref()
+    }
+    fn each_target(&self, mut f: impl FnMut(Target, &str)) {
+        for (t, name) in &self.targets {
+            let t = match t {
+                Target::Choice(i) => Target::Choice(*i),
+                Target::Default => Target::Default,
+                Target::Catch(i) => Target::Catch(*i),
+            };
+            f(t, name);
+        }
+    }
+    fn terminal(&self) -> bool {
+        self.terminal
     }
 }
 
@@ -132,61 +308,62 @@ fn check_name(name: &str, pointer: &str, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_scope(
-    ctx: &Ctx<'_>,
-    scope: &Scope<'_>,
-    all_names: &HashMap<&str, &str>,
+/// The rules of one scope: transition targets exist in it, every state is reachable from
+/// `StartAt` and can reach a terminal state. `at` is the scope's pointer, `StartAt` and name in
+/// messages. True when a rule could not be decided (see [`check_scopes`]).
+pub(crate) fn check_scope<V: AsNode>(
+    states: &IndexMap<String, V, StatesHasher>,
+    at: (&str, &str, &'static str),
+    lenient: bool,
+    elsewhere: Elsewhere<'_>,
     out: &mut Vec<Diagnostic>,
-) {
-    let lenient = ctx.single_state && scope.top;
-    let states = scope.states;
-    let base = pointer_push(&scope.pointer, "States");
+) -> bool {
+    let (pointer, start_at, what) = at;
+    let mut undecided = false;
+    let base = pointer_push(pointer, "States");
     if states.is_empty() {
         out.push(
             Diagnostic::error(
                 Code::SchemaValidationFailed,
                 base.clone(),
-                format!("{} has no states", scope.what),
+                format!("{what} has no states"),
             )
             .with_help("add at least one state"),
         );
-        return;
+        return false;
     }
     let names: Vec<&str> = states.keys().map(String::as_str).collect();
     // The pointer is only built when the target is missing.
-    let target = |name: &str, pointer: &dyn Fn() -> String, out: &mut Vec<Diagnostic>| {
+    let mut target = |name: &str, pointer: &dyn Fn() -> String, out: &mut Vec<Diagnostic>| {
         if states.contains_key(name) || lenient {
             return;
         }
-        let pointer = pointer();
-        if let Some(elsewhere) = all_names.get(name) {
-            out.push(
+        match elsewhere(name) {
+            None => undecided = true,
+            Some(Some(elsewhere)) => out.push(
                 Diagnostic::error(
                     Code::InvalidBranchTransition,
-                    pointer,
-                    format!("\"{name}\" is outside {} (it is at {elsewhere})", scope.what),
+                    pointer(),
+                    format!("\"{name}\" is outside {what} (it is at {elsewhere})"),
                 )
                 .with_help("a transition cannot leave a Parallel branch or Map processor, nor enter one: end the branch and continue after the Parallel/Map state"),
-            );
-        } else {
-            let mut d = Diagnostic::error(
-                Code::MissingTransitionTarget,
-                pointer,
-                format!("there is no state named \"{name}\" in {}", scope.what),
-            );
-            d = match super::suggest(name, &names) {
-                Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
-                None => d.with_help("add the state, or point to an existing one"),
-            };
-            out.push(d);
+            ),
+            Some(None) => {
+                let mut d = Diagnostic::error(
+                    Code::MissingTransitionTarget,
+                    pointer(),
+                    format!("there is no state named \"{name}\" in {what}"),
+                );
+                d = match super::suggest(name, &names) {
+                    Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
+                    None => d.with_help("add the state, or point to an existing one"),
+                };
+                out.push(d);
+            }
         }
     };
-    if !states.contains_key(scope.start_at) {
-        target(
-            scope.start_at,
-            &|| pointer_push(&scope.pointer, "StartAt"),
-            out,
-        );
+    if !states.contains_key(start_at) {
+        target(start_at, &|| pointer_push(pointer, "StartAt"), out);
     }
     for (name, state) in states {
         let sp = || pointer_push(&base, name);
@@ -205,7 +382,7 @@ fn check_scope(
                     Diagnostic::error(
                         Code::SchemaValidationFailed,
                         sp(),
-                        format!("{} needs Next or \"End\": true", super::state_kind(state)),
+                        format!("{} needs Next or \"End\": true", state.kind()),
                     )
                     .with_help(
                         "add \"Next\": \"<state>\" to continue, or \"End\": true to end here",
@@ -217,20 +394,14 @@ fn check_scope(
                 target(n, &|| pointer_push(&sp(), "Next"), out);
             }
         }
-        if let State::Choice(c) = state {
-            for (i, r) in c.choices.iter().enumerate() {
-                target(&r.next, &|| format!("{}/Choices/{i}/Next", sp()), out);
-            }
-            if let Some(d) = &c.default {
-                target(d, &|| pointer_push(&sp(), "Default"), out);
-            }
-        }
-        for (i, c) in state.catchers().iter().enumerate() {
-            target(&c.next, &|| format!("{}/Catch/{i}/Next", sp()), out);
-        }
+        state.each_target(|t, next| match t {
+            Target::Choice(i) => target(next, &|| format!("{}/Choices/{i}/Next", sp()), out),
+            Target::Default => target(next, &|| pointer_push(&sp(), "Default"), out),
+            Target::Catch(i) => target(next, &|| format!("{}/Catch/{i}/Next", sp()), out),
+        });
     }
     if lenient {
-        return;
+        return undecided;
     }
     // Reachability from StartAt (successors within the scope only).
     let n = states.len();
@@ -239,20 +410,23 @@ fn check_scope(
     let mut succ_at: Vec<usize> = Vec::with_capacity(n + 1);
     for s in states.values() {
         succ_at.push(succ.len());
-        s.each_successor(|t| succ.extend(states.get_index_of(t)));
+        if let Some(t) = s.transition().and_then(|t| t.next.as_deref()) {
+            succ.extend(states.get_index_of(t));
+        }
+        s.each_target(|_, t| succ.extend(states.get_index_of(t)));
     }
     succ_at.push(succ.len());
     let succ_of = |i: usize| &succ[succ_at[i]..succ_at[i + 1]];
     let mut reached = vec![false; n];
     let mut stack: Vec<usize> = Vec::with_capacity(n);
-    stack.extend(states.get_index_of(scope.start_at));
+    stack.extend(states.get_index_of(start_at));
     while let Some(i) = stack.pop() {
         if std::mem::replace(&mut reached[i], true) {
             continue;
         }
         stack.extend(succ_of(i).iter().copied().filter(|&j| !reached[j]));
     }
-    if states.contains_key(scope.start_at) {
+    if states.contains_key(start_at) {
         for (i, (name, _)) in states.iter().enumerate() {
             if !reached[i] {
                 out.push(
@@ -260,8 +434,7 @@ fn check_scope(
                         Code::UnreachableState,
                         pointer_push(&base, name),
                         format!(
-                            "the state \"{name}\" cannot be reached from StartAt \"{}\"",
-                            scope.start_at
+                            "the state \"{name}\" cannot be reached from StartAt \"{start_at}\"",
                         ),
                     )
                     .with_help("point a Next, Choice rule, Default or Catch at it, or remove it"),
@@ -270,17 +443,17 @@ fn check_scope(
         }
     }
     // Terminal states: at least one, and every reachable state can get to one.
-    let terminal: Vec<bool> = states.values().map(State::is_terminal).collect();
+    let terminal: Vec<bool> = states.values().map(V::terminal).collect();
     if !terminal.iter().any(|&t| t) {
         out.push(
             Diagnostic::error(
                 Code::MissingEndState,
                 base.clone(),
-                format!("{} has no terminal state", scope.what),
+                format!("{what} has no terminal state"),
             )
             .with_help("end a path with \"End\": true, a Succeed state or a Fail state"),
         );
-        return;
+        return undecided;
     }
     // Reverse edges, flat too (a counting sort of the edges by target).
     let mut pred_at = vec![0usize; n + 1];
@@ -324,4 +497,5 @@ fn check_scope(
             );
         }
     }
+    undecided
 }

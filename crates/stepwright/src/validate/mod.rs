@@ -32,6 +32,7 @@ mod integrations;
 mod jsonata;
 mod paths;
 mod resource;
+mod stream;
 mod text;
 
 use std::borrow::Cow;
@@ -206,7 +207,12 @@ fn validate_state_text(text: &str, options: &Options, fast: bool) -> Report {
         text,
         options,
         |text, opts, out| {
-            let tree = json::parse(text).filter(|_| fast)?;
+            // Checked first: with `fast` off, the text is not parsed twice.
+            let tree = if fast {
+                json::parse(text)?
+            } else {
+                return None;
+            };
             rules(tree, opts, out);
             Some(())
         },
@@ -233,9 +239,16 @@ fn validate_text(text: &str, options: &Options, fast: bool) -> Report {
         text,
         options,
         |text, opts, out| {
-            // Each top-level state is read as it is parsed; the rest of the tree is small.
-            let machine = StateMachine::from_text_fast(text).filter(|_| fast)?;
-            report(machine, opts, out);
+            if !fast {
+                return None;
+            }
+            // Each top-level state is checked as it is read (see `stream`); when a rule needs
+            // the whole machine, it is read whole (still without a tree of the whole text).
+            match stream::validate_streaming(text, opts) {
+                stream::Outcome::Done(d) => out.extend(d),
+                stream::Outcome::Declined => return None,
+                stream::Outcome::Whole => report(StateMachine::from_text_fast(text)?, opts, out),
+            }
             Some(())
         },
         |tree, opts, out| {

@@ -956,7 +956,7 @@ fn fast_path_reports_equal_the_serde_json_route() {
     let mut all = texts(&root.join("localstack"));
     all.extend(texts(&root.join("asl-validator")));
     assert!(all.len() > 1500, "the corpus is there: {} texts", all.len());
-    let (mut compared, mut fast) = (0usize, 0usize);
+    let (mut compared, mut fast, mut streamed) = (0usize, 0usize, 0usize);
     let mut check = |text: &str, opts: &Options| {
         let via_serde = validate_text(text, opts, false);
         let direct = validate_text(text, opts, true);
@@ -967,6 +967,10 @@ fn fast_path_reports_equal_the_serde_json_route() {
         assert_eq!(direct, via_serde, "state text: {text}");
         compared += 1;
         fast += usize::from(crate::model::json::parse(text).is_some());
+        streamed += usize::from(matches!(
+            stream::validate_streaming(text, opts),
+            stream::Outcome::Done(_)
+        ));
     };
     for (n, text) in all.iter().enumerate() {
         check(text, &Options::default());
@@ -989,4 +993,145 @@ fn fast_path_reports_equal_the_serde_json_route() {
         fast * 10 > compared * 9,
         "{fast} of {compared} texts took the fast path"
     );
+    // Most of them were validated while read (the rest: single states, machines whose
+    // QueryLanguage follows States, branch transitions to later states).
+    assert!(
+        streamed * 10 > compared * 8,
+        "{streamed} of {compared} texts were validated while read"
+    );
+}
+
+/// Validation while reading (`stream`) gives the report of the whole machine on the rules that
+/// span states: names across branches, transitions into and out of branches, reachability,
+/// terminal states, empty branches, the machine's QueryLanguage. The cases it cannot decide
+/// while reading are handed to the whole-machine route (`Outcome::Whole`), with the same report.
+#[test]
+fn validation_while_reading_reports_what_the_whole_machine_gives() {
+    let par = |branch_states: Value| json!({"Type": "Parallel", "Branches": [{"StartAt": "B1", "States": branch_states}], "Next": "Z"});
+    let z = json!({"Type": "Succeed"});
+    // (machine, decided while reading, the codes the report must hold)
+    let cases: Vec<(Value, bool, Vec<Code>)> = vec![
+        // A branch transition to a state read later: undecided while reading.
+        (
+            json!({"StartAt": "P", "States": {"P": par(json!({"B1": {"Type": "Pass", "Next": "Z"}})), "Z": z}}),
+            false,
+            vec![Code::InvalidBranchTransition],
+        ),
+        // ... to a state read earlier, and to the Parallel state itself: decided.
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "P"}, "P": par(json!({"B1": {"Type": "Pass", "Next": "A"}})), "Z": z}}),
+            true,
+            vec![Code::InvalidBranchTransition],
+        ),
+        (
+            json!({"StartAt": "P", "States": {"P": par(json!({"B1": {"Type": "Pass", "Next": "P"}})), "Z": z}}),
+            true,
+            vec![Code::InvalidBranchTransition],
+        ),
+        // A missing target inside a branch: known missing only at the end.
+        (
+            json!({"StartAt": "P", "States": {"P": par(json!({"B1": {"Type": "Pass", "Next": "B2x"}, "B2": {"Type": "Succeed"}})), "Z": z}}),
+            false,
+            vec![Code::MissingTransitionTarget, Code::UnreachableState],
+        ),
+        // Duplicate names: nested after top, top after nested, nested named as its parent,
+        // twice in one branch.
+        (
+            json!({"StartAt": "A", "States": {
+                "A": {"Type": "Pass", "Next": "P"},
+                "P": par(json!({"B1": {"Type": "Pass", "Next": "A"}, "P": {"Type": "Succeed"}})),
+                "Q": {"Type": "Parallel", "Branches": [{"StartAt": "C", "States": {"C": {"Type": "Succeed"}}}, {"StartAt": "C", "States": {"C": {"Type": "Succeed"}}}], "End": true},
+                "B1": {"Type": "Pass", "Next": "Q"},
+                "Z": z
+            }}),
+            true,
+            vec![
+                Code::DuplicateStateName,
+                Code::InvalidBranchTransition,
+                Code::UnreachableState,
+            ],
+        ),
+        // Empty branches at the top and nested; a Map processor with its own graph errors.
+        (
+            json!({"StartAt": "P", "States": {
+                "P": {"Type": "Parallel", "Branches": [], "Next": "M"},
+                "M": {"Type": "Map", "ItemProcessor": {"StartAt": "I", "States": {
+                    "I": {"Type": "Parallel", "Branches": [], "Next": "J"},
+                    "J": {"Type": "Pass", "Next": "J"},
+                    "K": {"Type": "Succeed"}}}, "Next": "Z"},
+                "Z": z
+            }}),
+            true,
+            vec![
+                Code::SchemaValidationFailed,
+                Code::UnreachableState,
+                Code::NoTerminalState,
+            ],
+        ),
+        // Machine-level graph rules: StartAt, missing targets from Choice, Default and Catch,
+        // Next with End, a state without Next or End (with StartAt missing, reachability is not
+        // judged).
+        (
+            json!({"StartAt": "Nope", "States": {
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "Gone"}], "Default": "Lost"},
+                "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Arguments": {}, "QueryLanguage": "JSONata",
+                      "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Away"}], "Next": "L", "End": true},
+                "L": {"Type": "Pass", "Next": "L"},
+                "W": {"Type": "Wait"}
+            }}),
+            true,
+            vec![Code::MissingTransitionTarget, Code::SchemaValidationFailed],
+        ),
+        // QueryLanguage before States: known while reading; after States: JSONata is found
+        // too late (whole machine), JSONPath is what was assumed.
+        (
+            json!({"QueryLanguage": "JSONata", "StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input %}", "InputPath": "$.x", "End": true}}}),
+            true,
+            vec![Code::QueryLanguageMismatch],
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input %}", "InputPath": "$.x", "End": true}}, "QueryLanguage": "JSONata"}),
+            false,
+            vec![Code::QueryLanguageMismatch],
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Output": "{% $states.input %}", "End": true}}, "QueryLanguage": "JSONPath"}),
+            true,
+            vec![Code::QueryLanguageMismatch],
+        ),
+        // Machine fields checked at the end; a state that cannot be read gives the parse errors
+        // only.
+        (
+            json!({"StartAt": "A", "Version": "2.0", "TimeoutSeconds": 0, "States": {"A": {"Type": "Pass", "End": true, "ResultPath": "$$bad"}}}),
+            true,
+            vec![Code::SchemaValidationFailed, Code::OutOfRange],
+        ),
+        (
+            json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Nxt": "B", "End": true}, "B": {"Type": "Wat"}}}),
+            true,
+            vec![Code::SchemaValidationFailed],
+        ),
+    ];
+    let opts = Options::default();
+    for (i, (machine, decided, codes)) in cases.iter().enumerate() {
+        // The member order as written matters (QueryLanguage after States): serde_json keeps it.
+        for text in [
+            machine.to_string(),
+            serde_json::to_string_pretty(machine).unwrap(),
+        ] {
+            let whole = validate_text(&text, &opts, false);
+            let streamed = validate_text(&text, &opts, true);
+            assert_eq!(streamed, whole, "case {i}: {text}");
+            let outcome = stream::validate_streaming(&text, &opts);
+            assert_eq!(
+                matches!(outcome, stream::Outcome::Done(_)),
+                *decided,
+                "case {i}: decided while reading?"
+            );
+            let got: Vec<Code> = whole.diagnostics().iter().map(|d| d.code).collect();
+            for c in codes {
+                assert!(got.contains(c), "case {i}: {c:?} in {got:?}");
+            }
+        }
+    }
 }

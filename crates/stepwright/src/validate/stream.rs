@@ -1,0 +1,217 @@
+//! Validation while reading: each top-level state is checked as soon as it is read from the
+//! text, and then dropped; only what the machine-level graph rules need of it (its name, targets
+//! and whether it ends: a [`graph::Node`]) is kept.
+//!
+//! A large machine is then never held whole, and every rule runs on a state while it is still in
+//! the caches: reading a 10,000-state machine and sweeping it once per rule pass cost far more in
+//! cache misses than in instructions (the model of a state is about a kilobyte).
+//!
+//! The report is the one [`super::validate`] gives on the whole machine, in the same order: each
+//! pass's diagnostics on one state are the same whether the pass sees that state alone or the
+//! whole machine, so they are kept per pass and joined in pass order at the end; the graph rules
+//! that need the whole machine run at the end on the kept nodes. When a rule cannot be decided
+//! this way — a transition out of a Parallel branch to a state not read yet, or a machine whose
+//! `QueryLanguage` comes after its `States` — the caller validates the whole machine instead.
+
+use std::borrow::Cow;
+
+use foldhash::HashMap;
+use indexmap::IndexMap;
+
+use super::{fields, graph, integrations, jsonata, paths, resource, Ctx, Options, Pass};
+use crate::diagnostics::{pointer_push, Diagnostic, ParseError};
+use crate::model::json::J;
+use crate::model::read::{read_machine_streaming, StateSink};
+use crate::model::{QueryLanguage, State, StateMachine, States, StatesHasher};
+
+/// The passes that look at one state at a time, in [`super::PASSES`] order (the graph pass comes
+/// first there; the machine-level field rules are run once, at the end).
+const STATE_PASSES: [Pass; 5] = [
+    fields::check_states,
+    paths::check,
+    jsonata::check,
+    resource::check,
+    integrations::check_pass,
+];
+
+/// What came of validating while reading.
+pub(super) enum Outcome {
+    /// The report's diagnostics (in pass order, not yet in document order).
+    Done(Vec<Diagnostic>),
+    /// The text is not for the fast parser: take the `serde_json` route.
+    Declined,
+    /// Some rule needs the whole machine (see the module comment): read it whole and validate.
+    Whole,
+}
+
+/// Validates `text` while reading it.
+pub(super) fn validate_streaming(text: &str, options: &Options) -> Outcome {
+    let mut errs = Vec::new();
+    let mut s = Streamer::new(options);
+    let Some((machine, streamed)) = read_machine_streaming(text, &mut errs, &mut s) else {
+        return Outcome::Declined;
+    };
+    let machine = match machine {
+        Some(m) if errs.is_empty() => m,
+        _ => return Outcome::Done(ParseError::new(errs).into_diagnostics()),
+    };
+    let lang_changed = s
+        .lang
+        .is_some_and(|l| l != machine.default_query_language());
+    if !streamed || lang_changed || s.undecided {
+        return Outcome::Whole;
+    }
+    Outcome::Done(s.finish(&machine))
+}
+
+struct Streamer<'o> {
+    options: &'o Options,
+    /// Holds the state being checked (kept between states, so its map keeps its capacity).
+    one: StateMachine,
+    /// The machine's query language, as known when the first state was read.
+    lang: Option<QueryLanguage>,
+    /// Each of [`STATE_PASSES`]'s diagnostics, in reading order.
+    by_pass: [Vec<Diagnostic>; STATE_PASSES.len()],
+    /// The graph pass's name rules, in reading order.
+    names: Vec<Diagnostic>,
+    /// Every state name read so far (nested ones too) and the pointer of its first state.
+    seen: HashMap<String, String>,
+    /// The top-level states as the machine-level graph rules need them.
+    top: IndexMap<String, graph::Node, StatesHasher>,
+    /// The graph rules of the scopes inside each top-level Parallel or Map state.
+    nested: Vec<Vec<Diagnostic>>,
+    /// A rule could not be decided while reading.
+    undecided: bool,
+}
+
+impl<'o> Streamer<'o> {
+    fn new(options: &'o Options) -> Self {
+        Streamer {
+            options,
+            one: StateMachine {
+                comment: None,
+                query_language: None,
+                start_at: String::new(),
+                timeout_seconds: None,
+                version: None,
+                states: States::default(),
+            },
+            lang: None,
+            by_pass: Default::default(),
+            names: Vec::new(),
+            seen: HashMap::default(),
+            top: IndexMap::default(),
+            nested: Vec::new(),
+            undecided: false,
+        }
+    }
+
+    /// The report once the whole text is read: the graph pass (its name rules, the machine's
+    /// scope, the inner scopes as [`graph::check_scopes`] orders them), then the other passes.
+    fn finish(self, machine: &StateMachine) -> Vec<Diagnostic> {
+        let mut out = self.names;
+        for (name, node) in &self.top {
+            if node.no_branches {
+                graph::no_branches(&pointer_push("/States", name), &mut out);
+            }
+        }
+        let (seen, top) = (&self.seen, &self.top);
+        let elsewhere = |n: &str| match seen.get(n) {
+            Some(p) => Some(Some(Cow::Borrowed(p.as_str()))),
+            None => Some(
+                top.contains_key(n)
+                    .then(|| Cow::Owned(pointer_push("/States", n))),
+            ),
+        };
+        let at = ("", machine.start_at.as_str(), "the state machine");
+        graph::check_scope(&self.top, at, false, &elsewhere, &mut out);
+        for block in self.nested.into_iter().rev() {
+            out.extend(block);
+        }
+        fields::check_machine(machine, &mut out);
+        for d in self.by_pass {
+            out.extend(d);
+        }
+        out
+    }
+}
+
+/// The machine's query language as written before `States` (JSONPath when it is not).
+fn lang_before_states(machine: &[(Cow<'_, str>, J<'_>)]) -> QueryLanguage {
+    let jsonata = machine
+        .iter()
+        .any(|(k, v)| k == "QueryLanguage" && matches!(v, J::String(s) if s == "JSONata"));
+    if jsonata {
+        QueryLanguage::Jsonata
+    } else {
+        QueryLanguage::JsonPath
+    }
+}
+
+impl StateSink for Streamer<'_> {
+    fn has(&self, name: &str) -> bool {
+        self.top.contains_key(name)
+    }
+
+    fn take(&mut self, machine: &[(Cow<'_, str>, J<'_>)], name: String, state: State) {
+        if self.lang.is_none() {
+            let lang = lang_before_states(machine);
+            self.lang = Some(lang);
+            self.one.query_language = (lang == QueryLanguage::Jsonata).then_some(lang);
+        }
+        self.one.states.insert(name, state);
+        {
+            let ctx = Ctx {
+                machine: &self.one,
+                options: self.options,
+                states: self.one.places(),
+                single_state: false,
+            };
+            for (pass, out) in STATE_PASSES.iter().zip(&mut self.by_pass) {
+                pass(&ctx, out);
+            }
+            // The state itself comes first, then the states nested in it.
+            let own = ctx.states[0].name;
+            let at_top = |n: &str| self.top.contains_key(n) || n == own;
+            for p in &ctx.states {
+                // Top-level names are in `top` (their pointer is `/States/<name>`); only nested
+                // ones need a place in `seen`.
+                let first = match (p.depth > 0 && at_top(p.name), self.seen.get(p.name)) {
+                    (true, _) => Some(Cow::Owned(pointer_push("/States", p.name))),
+                    (false, Some(first)) => Some(Cow::Borrowed(first.as_str())),
+                    (false, None) => {
+                        if p.depth > 0 {
+                            self.seen.insert(p.name.to_owned(), p.pointer.clone());
+                        }
+                        None
+                    }
+                };
+                graph::check_place(p, first.as_deref(), &mut self.names);
+            }
+            let (name, state) = self
+                .one
+                .states
+                .get_index(0)
+                .expect("the state just inserted");
+            let mut scopes = Vec::new();
+            // A top-level Parallel state without branches is reported with the machine's scope.
+            let sp = || pointer_push("/States", name);
+            graph::push_nested(state, sp, &mut scopes, &mut Vec::new());
+            if !scopes.is_empty() {
+                let seen = &self.seen;
+                // A name not read yet may still come: undecided until the end.
+                let elsewhere = |n: &str| match seen.get(n) {
+                    Some(p) => Some(Some(Cow::Borrowed(p.as_str()))),
+                    None => at_top(n).then(|| Some(Cow::Owned(pointer_push("/States", n)))),
+                };
+                let mut block = Vec::new();
+                self.undecided |= graph::check_scopes(scopes, false, &elsewhere, &mut block);
+                self.nested.push(block);
+            }
+        }
+        let (name, mut state) = self.one.states.pop().expect("the state just inserted");
+        let node = graph::Node::take(&mut state);
+        drop(state);
+        self.top.insert(name, node);
+    }
+}
