@@ -123,7 +123,12 @@ fn parse_with<'a>(text: &'a str, hook: Option<StateHook<'_, 'a>>) -> Option<(J<'
     // growing them step by step costs a large allocation per step, and glibc consolidates its
     // free lists on each one, which made parsing superlinear in the number of states. A large
     // reservation is only address space until it is used.
-    let (colons, items) = count_separators(text.as_bytes());
+    // With a hook, the states leave the stacks as they are read: they stay as small as the
+    // largest state, and counting would only cost a pass over the text.
+    let (colons, items) = match hook {
+        Some(_) => (64, 64),
+        None => count_separators(text.as_bytes()),
+    };
     let mut p = Parser {
         s: text,
         b: text.as_bytes(),
@@ -335,6 +340,7 @@ impl<'a> Parser<'a, '_> {
 
     /// A string; the current byte is `"`. Strings without escapes are borrowed; escaped ones are
     /// decoded by `serde_json` (its rules for surrogates and escapes, exactly).
+    #[inline]
     fn string(&mut self) -> Option<Cow<'a, str>> {
         let start = self.pos;
         let b = self.b;
@@ -362,12 +368,17 @@ impl<'a> Parser<'a, '_> {
         }
         self.pos = i + 1;
         if escaped {
-            serde_json::from_str::<String>(&self.s[start..=i])
-                .ok()
-                .map(Cow::Owned)
-        } else {
-            Some(Cow::Borrowed(&self.s[start + 1..i]))
+            return self.escaped(start, i);
         }
+        Some(Cow::Borrowed(&self.s[start + 1..i]))
+    }
+
+    /// The string with escapes between the quotes at `start` and `end`.
+    #[cold]
+    fn escaped(&self, start: usize, end: usize) -> Option<Cow<'a, str>> {
+        serde_json::from_str::<String>(&self.s[start..=end])
+            .ok()
+            .map(Cow::Owned)
     }
 
     /// A number. Plain non-negative integers of up to 19 digits are read here; any other number

@@ -1259,21 +1259,74 @@ impl StateMachine {
         out
     }
 
-    /// The walk itself: an explicit stack of the state maps being visited; each place is handed
-    /// over by value (its pointer is built once).
-    fn walk_owned<'a>(&'a self, mut f: impl FnMut(StatePlace<'a>)) {
-        struct Frame<'a> {
-            states: indexmap::map::Iter<'a, String, State>,
-            base: String,
-            lang: QueryLanguage,
-            depth: usize,
+    /// The places of a top-level state `name` and of the states nested in it, in
+    /// [`StateMachine::walk`] order, for a machine whose query language is `lang`.
+    pub(crate) fn places_of<'a>(
+        name: &'a str,
+        state: &'a State,
+        lang: QueryLanguage,
+    ) -> Vec<StatePlace<'a>> {
+        if !matches!(state, State::Parallel(_) | State::Map(_)) {
+            // Nothing nested (most states): no walk.
+            return vec![StatePlace {
+                pointer: crate::diagnostics::pointer_push("/States", name),
+                name,
+                state,
+                query_language: state.query_language(lang),
+                depth: 0,
+            }];
         }
-        let mut stack = vec![Frame {
-            states: self.states.iter(),
+        let mut out = Vec::new();
+        let first = Frame {
+            states: Members::One(Some((name, state))),
+            base: "/States".to_string(),
+            lang,
+            depth: 0,
+        };
+        walk_from(first, |p| out.push(p));
+        out
+    }
+
+    /// The walk itself (see [`walk_from`]).
+    fn walk_owned<'a>(&'a self, f: impl FnMut(StatePlace<'a>)) {
+        let first = Frame {
+            states: Members::Map(self.states.iter()),
             base: "/States".to_string(),
             lang: self.default_query_language(),
             depth: 0,
-        }];
+        };
+        walk_from(first, f);
+    }
+}
+
+/// The states of one map being walked (or one state alone).
+enum Members<'a> {
+    Map(indexmap::map::Iter<'a, String, State>),
+    One(Option<(&'a str, &'a State)>),
+}
+
+impl<'a> Iterator for Members<'a> {
+    type Item = (&'a str, &'a State);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Members::Map(it) => it.next().map(|(k, v)| (k.as_str(), v)),
+            Members::One(one) => one.take(),
+        }
+    }
+}
+
+struct Frame<'a> {
+    states: Members<'a>,
+    base: String,
+    lang: QueryLanguage,
+    depth: usize,
+}
+
+/// The walk: an explicit stack of the state maps being visited, from `first`; each place is
+/// handed over by value (its pointer is built once).
+fn walk_from<'a>(first: Frame<'a>, mut f: impl FnMut(StatePlace<'a>)) {
+    {
+        let mut stack = vec![first];
         while let Some(top) = stack.last_mut() {
             let Some((name, state)) = top.states.next() else {
                 stack.pop();
@@ -1289,7 +1342,7 @@ impl StateMachine {
                 State::Parallel(p) => {
                     for (i, b) in p.branches.iter().enumerate().rev() {
                         children.push(Frame {
-                            states: b.states.iter(),
+                            states: Members::Map(b.states.iter()),
                             base: format!("{pointer}/Branches/{i}/States"),
                             lang: b.query_language.unwrap_or(lang_here),
                             depth: depth + 1,
@@ -1304,7 +1357,7 @@ impl StateMachine {
                     };
                     if let Some((field, p)) = proc_ {
                         children.push(Frame {
-                            states: p.states.iter(),
+                            states: Members::Map(p.states.iter()),
                             base: format!("{pointer}/{field}/States"),
                             lang: p.query_language.unwrap_or(lang_here),
                             depth: depth + 1,

@@ -76,8 +76,8 @@ pub(super) fn read_machine_text(
         fn has(&self, name: &str) -> bool {
             self.0.contains_key(name)
         }
-        fn take(&mut self, _: &[(Cow<'_, str>, J<'_>)], name: String, state: State) {
-            self.0.insert(name, state);
+        fn take(&mut self, _: &[(Cow<'_, str>, J<'_>)], name: Cow<'_, str>, state: State) {
+            self.0.insert(name.into_owned(), state);
         }
     }
     let mut keep = Keep(States::default());
@@ -96,7 +96,7 @@ pub(crate) trait StateSink {
     /// goes the `serde_json` route, which reports it).
     fn has(&self, name: &str) -> bool;
     /// Takes a state; `machine` holds the machine's members written before `States`.
-    fn take(&mut self, machine: &[(Cow<'_, str>, J<'_>)], name: String, state: State);
+    fn take(&mut self, machine: &[(Cow<'_, str>, J<'_>)], name: Cow<'_, str>, state: State);
 }
 
 /// [`read_machine_text`], handing each top-level state to `sink` instead of keeping it: the
@@ -121,7 +121,7 @@ pub(crate) fn read_machine_streaming(
         match read_state(&v, Ptr::Key(&base, &name), &mut state_errs) {
             Some(s) => {
                 drop(v);
-                sink.take(machine, name.into_owned(), s);
+                sink.take(machine, name, s);
             }
             None => unread.push(name.into_owned()),
         }

@@ -13,7 +13,7 @@ use indexmap::IndexMap;
 
 use super::{Ctx, MAX_STATE_NAME_CHARS};
 use crate::diagnostics::{pointer_push, Code, Diagnostic};
-use crate::model::{State, StatePlace, States, StatesHasher, Transition};
+use crate::model::{State, StatePlace, States};
 
 pub(crate) struct Scope<'a> {
     /// The pointer of the object holding `StartAt` and `States` ("" for the machine).
@@ -156,27 +156,29 @@ pub(crate) fn no_branches(sp: &str, out: &mut Vec<Diagnostic>) {
 }
 
 /// Where a transition target is written, besides `Next`.
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Target {
     Choice(usize),
     Default,
     Catch(usize),
 }
 
-/// What the scope rules read of a state: a [`State`], or a [`Node`] kept of a streamed one.
+/// What the scope rules read of a state: a [`State`], or what [`Nodes`] kept of a streamed one.
 pub(crate) trait AsNode {
     fn kind(&self) -> &'static str;
-    fn transition(&self) -> Option<&Transition>;
+    /// `Next` and `End`, for the states that have them.
+    fn transition(&self) -> Option<(Option<&str>, Option<bool>)>;
     /// Choice rule targets, then Default, then Catch targets, in order.
     fn each_target(&self, f: impl FnMut(Target, &str));
     fn terminal(&self) -> bool;
 }
 
-impl AsNode for State {
+impl AsNode for &State {
     fn kind(&self) -> &'static str {
         super::state_kind(self)
     }
-    fn transition(&self) -> Option<&Transition> {
-        State::transition(self)
+    fn transition(&self) -> Option<(Option<&str>, Option<bool>)> {
+        State::transition(self).map(|t| (t.next.as_deref(), t.end))
     }
     fn each_target(&self, mut f: impl FnMut(Target, &str)) {
         if let State::Choice(c) = self {
@@ -196,82 +198,218 @@ impl AsNode for State {
     }
 }
 
-/// What the machine-level scope rules need of a top-level state once the state itself is gone
-/// (the streamed validation keeps one per state).
-#[derive(Debug)]
-pub(crate) struct Node {
-    kind: &'static str,
-    transition: Option<Transition>,
-    targets: Vec<(Target, String)>,
-    terminal: bool,
-    /// A Parallel state without branches.
-    pub(crate) no_branches: bool,
+/// The states of one scope, as the scope rules read them.
+pub(crate) trait ScopeStates {
+    type Node<'s>: AsNode
+    where
+        Self: 's;
+    fn len(&self) -> usize;
+    fn index_of(&self, name: &str) -> Option<usize>;
+    /// The name and the state at `i` (definition order).
+    fn entry(&self, i: usize) -> (&str, Self::Node<'_>);
 }
 
-impl std::fmt::Debug for Target {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Target::Choice(i) => write!(f, "Choices/{i}"),
-            Target::Default => f.write_str("Default"),
-            Target::Catch(i) => write!(f, "Catch/{i}"),
-        }
+impl ScopeStates for States {
+    type Node<'s> = &'s State;
+    fn len(&self) -> usize {
+        IndexMap::len(self)
     }
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.get_index_of(name)
+    }
+    fn entry(&self, i: usize) -> (&str, &State) {
+        let (k, v) = self.get_index(i).expect("an index below len");
+        (k, v)
+    }
+}
+
+/// A slice of [`Nodes`]' text.
+#[derive(Debug, Clone, Copy)]
+struct Span(u32, u32);
+
+impl Span {
+    const NONE: Span = Span(0, u32::MAX);
+    fn get(self) -> Option<Span> {
+        (self.1 != u32::MAX).then_some(self)
+    }
+}
+
+/// What the machine-level scope rules need of the top-level states once the states themselves
+/// are gone (the streamed validation keeps this). Names and targets live in one string and the
+/// nodes (28 bytes each) in one vector: a 10,000-state machine's nodes take a few hundred
+/// kilobytes, read without a cache miss per name.
+#[derive(Default)]
+pub(crate) struct Nodes {
+    text: String,
+    nodes: Vec<Node>,
+    targets: Vec<(Target, Span)>,
+    /// Node indices by name.
+    index: hashbrown::HashTable<u32>,
+    hasher: foldhash::fast::RandomState,
+}
+
+#[derive(Debug)]
+struct Node {
+    name: Span,
+    /// `Next`, or [`Span::NONE`].
+    next: Span,
+    /// This node's entries in `targets`: first and count.
+    targets: (u32, u32),
+    /// Index in [`super::STATE_KINDS`].
+    kind: u8,
+    /// [`Node::TRANSITION`] and the other flags.
+    flags: u8,
 }
 
 impl Node {
-    /// The node of `state`, moving its target names out (the state is dropped after).
-    pub(crate) fn take(state: &mut State) -> Node {
-        let kind = super::state_kind(state);
-        let terminal = state.is_terminal();
-        let no_branches = matches!(state, State::Parallel(p) if p.branches.is_empty());
-        let transition = state.transition_mut().map(std::mem::take);
-        let mut targets = Vec::new();
-        if let State::Choice(c) = state {
-            for (i, r) in c.choices.iter_mut().enumerate() {
-                targets.push((Target::Choice(i), std::mem::take(&mut r.next)));
-            }
-            if let Some(d) = c.default.take() {
-                targets.push((Target::Default, d));
-            }
-        }
-        let catch = match state {
-            State::Task(s) => s.catch.as_deref_mut(),
-            State::Parallel(s) => s.catch.as_deref_mut(),
-            State::Map(s) => s.catch.as_deref_mut(),
-            _ => None,
-        };
-        for (i, c) in catch.unwrap_or_default().iter_mut().enumerate() {
-            targets.push((Target::Catch(i), std::mem::take(&mut c.next)));
-        }
-        Node {
-            kind,
-            transition,
-            targets,
-            terminal,
-            no_branches,
-        }
+    /// The state has `Next`/`End` (all types but Choice, Succeed and Fail).
+    const TRANSITION: u8 = 1;
+    /// `End` is written; its value is [`Node::END_TRUE`].
+    const END: u8 = 2;
+    const END_TRUE: u8 = 4;
+    const TERMINAL: u8 = 8;
+    /// A Parallel state without branches.
+    const NO_BRANCHES: u8 = 16;
+
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
     }
 }
 
-impl AsNode for Node {
-    fn kind(&self) -> &'static str {
-        self.kind
+impl Nodes {
+    /// Room for about `n` states without growing.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        Nodes {
+            text: String::with_capacity(n * 8),
+            nodes: Vec::with_capacity(n),
+            targets: Vec::new(),
+            index: hashbrown::HashTable::with_capacity(n),
+            hasher: Default::default(),
+        }
     }
-    fn transition(&self) -> Option<&Transition> {
-        self.transition.as_ref()
+
+    fn str(&self, s: Span) -> &str {
+        &self.text[s.0 as usize..(s.0 + s.1) as usize]
+    }
+
+    fn keep(&mut self, s: &str) -> Span {
+        let at = self.text.len();
+        self.text.push_str(s);
+        Span(at as u32, s.len() as u32)
+    }
+
+    fn hash(&self, name: &str) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(name)
+    }
+
+    /// Whether a state of this name was kept.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.index_of(name).is_some()
+    }
+
+    /// Keeps what the rules need of `state`, named `name`. The name must be new.
+    pub(crate) fn push(&mut self, name: &str, state: &State) {
+        let i = self.nodes.len() as u32;
+        let span = self.keep(name);
+        let first = self.targets.len() as u32;
+        (&state).each_target(|t, to| {
+            let to = self.keep(to);
+            self.targets.push((t, to));
+        });
+        let mut flags = 0;
+        let mut next = Span::NONE;
+        if let Some(t) = State::transition(state) {
+            flags |= Node::TRANSITION;
+            if let Some(n) = &t.next {
+                next = self.keep(n);
+            }
+            match t.end {
+                Some(true) => flags |= Node::END | Node::END_TRUE,
+                Some(false) => flags |= Node::END,
+                None => {}
+            }
+        }
+        if state.is_terminal() {
+            flags |= Node::TERMINAL;
+        }
+        if matches!(state, State::Parallel(p) if p.branches.is_empty()) {
+            flags |= Node::NO_BRANCHES;
+        }
+        self.nodes.push(Node {
+            name: span,
+            next,
+            targets: (first, self.targets.len() as u32 - first),
+            kind: super::state_kind_index(state) as u8,
+            flags,
+        });
+        let hash = self.hash(name);
+        let Nodes {
+            index,
+            nodes,
+            text,
+            hasher,
+            ..
+        } = self;
+        let rehash = |&j: &u32| {
+            use std::hash::BuildHasher;
+            let s = nodes[j as usize].name;
+            hasher.hash_one(&text[s.0 as usize..(s.0 + s.1) as usize])
+        };
+        index.insert_unique(hash, i, rehash);
+    }
+
+    /// The names of the Parallel states without branches, in order.
+    pub(crate) fn without_branches(&self) -> impl Iterator<Item = &str> {
+        self.nodes
+            .iter()
+            .filter(|n| n.has(Node::NO_BRANCHES))
+            .map(|n| self.str(n.name))
+    }
+}
+
+/// One of [`Nodes`].
+pub(crate) struct NodeRef<'s> {
+    nodes: &'s Nodes,
+    node: &'s Node,
+}
+
+impl AsNode for NodeRef<'_> {
+    fn kind(&self) -> &'static str {
+        super::STATE_KINDS[self.node.kind as usize]
+    }
+    fn transition(&self) -> Option<(Option<&str>, Option<bool>)> {
+        let n = self.node;
+        n.has(Node::TRANSITION).then(|| {
+            let end = n.has(Node::END).then(|| n.has(Node::END_TRUE));
+            (n.next.get().map(|s| self.nodes.str(s)), end)
+        })
     }
     fn each_target(&self, mut f: impl FnMut(Target, &str)) {
-        for (t, name) in &self.targets {
-            let t = match t {
-                Target::Choice(i) => Target::Choice(*i),
-                Target::Default => Target::Default,
-                Target::Catch(i) => Target::Catch(*i),
-            };
-            f(t, name);
+        let (first, n) = self.node.targets;
+        for (t, to) in &self.nodes.targets[first as usize..(first + n) as usize] {
+            f(*t, self.nodes.str(*to));
         }
     }
     fn terminal(&self) -> bool {
-        self.terminal
+        self.node.has(Node::TERMINAL)
+    }
+}
+
+impl ScopeStates for Nodes {
+    type Node<'s> = NodeRef<'s>;
+    fn len(&self) -> usize {
+        self.nodes.len()
+    }
+    fn index_of(&self, name: &str) -> Option<usize> {
+        let hash = self.hash(name);
+        self.index
+            .find(hash, |&j| self.str(self.nodes[j as usize].name) == name)
+            .map(|&j| j as usize)
+    }
+    fn entry(&self, i: usize) -> (&str, NodeRef<'_>) {
+        let node = &self.nodes[i];
+        (self.str(node.name), NodeRef { nodes: self, node })
     }
 }
 
@@ -311,8 +449,8 @@ fn check_name(name: &str, pointer: &str, out: &mut Vec<Diagnostic>) {
 /// The rules of one scope: transition targets exist in it, every state is reachable from
 /// `StartAt` and can reach a terminal state. `at` is the scope's pointer, `StartAt` and name in
 /// messages. True when a rule could not be decided (see [`check_scopes`]).
-pub(crate) fn check_scope<V: AsNode>(
-    states: &IndexMap<String, V, StatesHasher>,
+pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
+    states: &S,
     at: (&str, &str, &'static str),
     lenient: bool,
     elsewhere: Elsewhere<'_>,
@@ -321,7 +459,8 @@ pub(crate) fn check_scope<V: AsNode>(
     let (pointer, start_at, what) = at;
     let mut undecided = false;
     let base = pointer_push(pointer, "States");
-    if states.is_empty() {
+    let n = states.len();
+    if n == 0 {
         out.push(
             Diagnostic::error(
                 Code::SchemaValidationFailed,
@@ -332,10 +471,11 @@ pub(crate) fn check_scope<V: AsNode>(
         );
         return false;
     }
-    let names: Vec<&str> = states.keys().map(String::as_str).collect();
+    let names: Vec<&str> = (0..n).map(|i| states.entry(i).0).collect();
+    let contains = |name: &str| states.index_of(name).is_some();
     // The pointer is only built when the target is missing.
     let mut target = |name: &str, pointer: &dyn Fn() -> String, out: &mut Vec<Diagnostic>| {
-        if states.contains_key(name) || lenient {
+        if lenient || contains(name) {
             return;
         }
         match elsewhere(name) {
@@ -362,13 +502,14 @@ pub(crate) fn check_scope<V: AsNode>(
             }
         }
     };
-    if !states.contains_key(start_at) {
+    if !contains(start_at) {
         target(start_at, &|| pointer_push(pointer, "StartAt"), out);
     }
-    for (name, state) in states {
+    for (i, name) in names.iter().enumerate() {
+        let state = states.entry(i).1;
         let sp = || pointer_push(&base, name);
-        if let Some(t) = state.transition() {
-            match (&t.next, t.end) {
+        if let Some((next, end)) = state.transition() {
+            match (next, end) {
                 (Some(_), Some(true)) => out.push(
                     Diagnostic::error(
                         Code::SchemaValidationFailed,
@@ -390,7 +531,7 @@ pub(crate) fn check_scope<V: AsNode>(
                 ),
                 (Some(_), _) => {}
             }
-            if let Some(n) = &t.next {
+            if let Some(n) = next {
                 target(n, &|| pointer_push(&sp(), "Next"), out);
             }
         }
@@ -404,30 +545,32 @@ pub(crate) fn check_scope<V: AsNode>(
         return undecided;
     }
     // Reachability from StartAt (successors within the scope only).
-    let n = states.len();
     // Edges in one flat vector: state i's successors are succ[succ_at[i]..succ_at[i + 1]].
     let mut succ: Vec<usize> = Vec::with_capacity(n + n / 4);
     let mut succ_at: Vec<usize> = Vec::with_capacity(n + 1);
-    for s in states.values() {
+    let mut terminal: Vec<bool> = Vec::with_capacity(n);
+    for i in 0..n {
+        let s = states.entry(i).1;
         succ_at.push(succ.len());
-        if let Some(t) = s.transition().and_then(|t| t.next.as_deref()) {
-            succ.extend(states.get_index_of(t));
+        if let Some(t) = s.transition().and_then(|(next, _)| next) {
+            succ.extend(states.index_of(t));
         }
-        s.each_target(|_, t| succ.extend(states.get_index_of(t)));
+        s.each_target(|_, t| succ.extend(states.index_of(t)));
+        terminal.push(s.terminal());
     }
     succ_at.push(succ.len());
     let succ_of = |i: usize| &succ[succ_at[i]..succ_at[i + 1]];
     let mut reached = vec![false; n];
     let mut stack: Vec<usize> = Vec::with_capacity(n);
-    stack.extend(states.get_index_of(start_at));
+    stack.extend(states.index_of(start_at));
     while let Some(i) = stack.pop() {
         if std::mem::replace(&mut reached[i], true) {
             continue;
         }
         stack.extend(succ_of(i).iter().copied().filter(|&j| !reached[j]));
     }
-    if states.contains_key(start_at) {
-        for (i, (name, _)) in states.iter().enumerate() {
+    if contains(start_at) {
+        for (i, name) in names.iter().enumerate() {
             if !reached[i] {
                 out.push(
                     Diagnostic::error(
@@ -443,7 +586,6 @@ pub(crate) fn check_scope<V: AsNode>(
         }
     }
     // Terminal states: at least one, and every reachable state can get to one.
-    let terminal: Vec<bool> = states.values().map(V::terminal).collect();
     if !terminal.iter().any(|&t| t) {
         out.push(
             Diagnostic::error(
@@ -485,7 +627,7 @@ pub(crate) fn check_scope<V: AsNode>(
                 .filter(|&j| !ends[j]),
         );
     }
-    for (i, (name, _)) in states.iter().enumerate() {
+    for (i, name) in names.iter().enumerate() {
         if reached[i] && !ends[i] {
             out.push(
                 Diagnostic::warning(

@@ -510,15 +510,32 @@ pub(crate) fn is_jsonata_expr(s: &str) -> bool {
 }
 
 pub(crate) fn state_kind(s: &State) -> &'static str {
+    STATE_KINDS[state_kind_index(s)]
+}
+
+/// What messages call each state type, by [`state_kind_index`].
+pub(crate) const STATE_KINDS: [&str; 8] = [
+    "a Pass state",
+    "a Task state",
+    "a Choice state",
+    "a Wait state",
+    "a Succeed state",
+    "a Fail state",
+    "a Parallel state",
+    "a Map state",
+];
+
+/// The state type's index in [`STATE_KINDS`].
+pub(crate) fn state_kind_index(s: &State) -> usize {
     match s {
-        State::Pass(_) => "a Pass state",
-        State::Task(_) => "a Task state",
-        State::Choice(_) => "a Choice state",
-        State::Wait(_) => "a Wait state",
-        State::Succeed(_) => "a Succeed state",
-        State::Fail(_) => "a Fail state",
-        State::Parallel(_) => "a Parallel state",
-        State::Map(_) => "a Map state",
+        State::Pass(_) => 0,
+        State::Task(_) => 1,
+        State::Choice(_) => 2,
+        State::Wait(_) => 3,
+        State::Succeed(_) => 4,
+        State::Fail(_) => 5,
+        State::Parallel(_) => 6,
+        State::Map(_) => 7,
     }
 }
 

@@ -118,7 +118,14 @@ impl P<'_> {
         for (k, val) in m {
             let kp = || Ptr::Key(&ptr, k).render();
             if let Some(base) = k.strip_suffix(".$") {
-                if m.contains_key(base) {
+                // Templates are small: a scan is cheaper than hashing the key (serde_json's
+                // maps hash with SipHash).
+                let has_base = if m.len() <= 16 {
+                    m.keys().any(|other| other == base)
+                } else {
+                    m.contains_key(base)
+                };
+                if has_base {
                     self.out.push(
                         Diagnostic::error(
                             Code::DuplicatePayloadKey,

@@ -16,13 +16,12 @@
 use std::borrow::Cow;
 
 use foldhash::HashMap;
-use indexmap::IndexMap;
 
 use super::{fields, graph, integrations, jsonata, paths, resource, Ctx, Options, Pass};
 use crate::diagnostics::{pointer_push, Diagnostic, ParseError};
 use crate::model::json::J;
 use crate::model::read::{read_machine_streaming, StateSink};
-use crate::model::{QueryLanguage, State, StateMachine, States, StatesHasher};
+use crate::model::{QueryLanguage, State, StateMachine, States};
 
 /// The passes that look at one state at a time, in [`super::PASSES`] order (the graph pass comes
 /// first there; the machine-level field rules are run once, at the end).
@@ -47,7 +46,7 @@ pub(super) enum Outcome {
 /// Validates `text` while reading it.
 pub(super) fn validate_streaming(text: &str, options: &Options) -> Outcome {
     let mut errs = Vec::new();
-    let mut s = Streamer::new(options);
+    let mut s = Streamer::new(options, text.len());
     let Some((machine, streamed)) = read_machine_streaming(text, &mut errs, &mut s) else {
         return Outcome::Declined;
     };
@@ -66,7 +65,8 @@ pub(super) fn validate_streaming(text: &str, options: &Options) -> Outcome {
 
 struct Streamer<'o> {
     options: &'o Options,
-    /// Holds the state being checked (kept between states, so its map keeps its capacity).
+    /// A machine without states, with the query language of the machine being read: what the
+    /// passes' context needs besides the places.
     one: StateMachine,
     /// The machine's query language, as known when the first state was read.
     lang: Option<QueryLanguage>,
@@ -77,7 +77,7 @@ struct Streamer<'o> {
     /// Every state name read so far (nested ones too) and the pointer of its first state.
     seen: HashMap<String, String>,
     /// The top-level states as the machine-level graph rules need them.
-    top: IndexMap<String, graph::Node, StatesHasher>,
+    top: graph::Nodes,
     /// The graph rules of the scopes inside each top-level Parallel or Map state.
     nested: Vec<Vec<Diagnostic>>,
     /// A rule could not be decided while reading.
@@ -85,7 +85,8 @@ struct Streamer<'o> {
 }
 
 impl<'o> Streamer<'o> {
-    fn new(options: &'o Options) -> Self {
+    /// A streamer for a text of `len` bytes.
+    fn new(options: &'o Options, len: usize) -> Self {
         Streamer {
             options,
             one: StateMachine {
@@ -100,7 +101,8 @@ impl<'o> Streamer<'o> {
             by_pass: Default::default(),
             names: Vec::new(),
             seen: HashMap::default(),
-            top: IndexMap::default(),
+            // A state takes some 40 to 200 bytes of text: room for most machines.
+            top: graph::Nodes::with_capacity(len / 64),
             nested: Vec::new(),
             undecided: false,
         }
@@ -110,16 +112,14 @@ impl<'o> Streamer<'o> {
     /// scope, the inner scopes as [`graph::check_scopes`] orders them), then the other passes.
     fn finish(self, machine: &StateMachine) -> Vec<Diagnostic> {
         let mut out = self.names;
-        for (name, node) in &self.top {
-            if node.no_branches {
-                graph::no_branches(&pointer_push("/States", name), &mut out);
-            }
+        for name in self.top.without_branches() {
+            graph::no_branches(&pointer_push("/States", name), &mut out);
         }
         let (seen, top) = (&self.seen, &self.top);
         let elsewhere = |n: &str| match seen.get(n) {
             Some(p) => Some(Some(Cow::Borrowed(p.as_str()))),
             None => Some(
-                top.contains_key(n)
+                top.contains(n)
                     .then(|| Cow::Owned(pointer_push("/States", n))),
             ),
         };
@@ -150,21 +150,22 @@ fn lang_before_states(machine: &[(Cow<'_, str>, J<'_>)]) -> QueryLanguage {
 
 impl StateSink for Streamer<'_> {
     fn has(&self, name: &str) -> bool {
-        self.top.contains_key(name)
+        self.top.contains(name)
     }
 
-    fn take(&mut self, machine: &[(Cow<'_, str>, J<'_>)], name: String, state: State) {
+    fn take(&mut self, machine: &[(Cow<'_, str>, J<'_>)], name: Cow<'_, str>, state: State) {
         if self.lang.is_none() {
             let lang = lang_before_states(machine);
             self.lang = Some(lang);
             self.one.query_language = (lang == QueryLanguage::Jsonata).then_some(lang);
         }
-        self.one.states.insert(name, state);
         {
+            let lang = self.one.default_query_language();
+            // `one` has no states: the passes read the places, and the machine's query language.
             let ctx = Ctx {
                 machine: &self.one,
                 options: self.options,
-                states: self.one.places(),
+                states: StateMachine::places_of(&name, &state, lang),
                 single_state: false,
             };
             for (pass, out) in STATE_PASSES.iter().zip(&mut self.by_pass) {
@@ -172,7 +173,7 @@ impl StateSink for Streamer<'_> {
             }
             // The state itself comes first, then the states nested in it.
             let own = ctx.states[0].name;
-            let at_top = |n: &str| self.top.contains_key(n) || n == own;
+            let at_top = |n: &str| n == own || self.top.contains(n);
             for p in &ctx.states {
                 // Top-level names are in `top` (their pointer is `/States/<name>`); only nested
                 // ones need a place in `seen`.
@@ -188,15 +189,10 @@ impl StateSink for Streamer<'_> {
                 };
                 graph::check_place(p, first.as_deref(), &mut self.names);
             }
-            let (name, state) = self
-                .one
-                .states
-                .get_index(0)
-                .expect("the state just inserted");
             let mut scopes = Vec::new();
             // A top-level Parallel state without branches is reported with the machine's scope.
-            let sp = || pointer_push("/States", name);
-            graph::push_nested(state, sp, &mut scopes, &mut Vec::new());
+            let sp = || pointer_push("/States", &name);
+            graph::push_nested(&state, sp, &mut scopes, &mut Vec::new());
             if !scopes.is_empty() {
                 let seen = &self.seen;
                 // A name not read yet may still come: undecided until the end.
@@ -209,9 +205,6 @@ impl StateSink for Streamer<'_> {
                 self.nested.push(block);
             }
         }
-        let (name, mut state) = self.one.states.pop().expect("the state just inserted");
-        let node = graph::Node::take(&mut state);
-        drop(state);
-        self.top.insert(name, node);
+        self.top.push(&name, &state);
     }
 }
