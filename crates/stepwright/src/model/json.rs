@@ -434,6 +434,23 @@ impl<'a> Parser<'a, '_> {
 
 fn has_duplicates(members: &Members<'_>) -> bool {
     if members.len() <= LINEAR_KEYS {
+        // A first sieve: keys that differ in length or end bytes fall in different bits of a
+        // word, and an object whose keys all do has no duplicate (the common case, decided
+        // without comparing pairs).
+        let mut bits = 0u64;
+        let mut clash = false;
+        for (k, _) in members {
+            let b = k.as_bytes();
+            let h = b.len() * 7
+                + usize::from(b.first().copied().unwrap_or(0))
+                + usize::from(b.last().copied().unwrap_or(0));
+            let bit = 1u64 << (h % 64);
+            clash |= bits & bit != 0;
+            bits |= bit;
+        }
+        if !clash {
+            return false;
+        }
         members
             .iter()
             .enumerate()
@@ -572,6 +589,40 @@ mod tests {
         assert!(parse(&unique).is_some());
         members.push("\"k7\": 0".into());
         assert!(parse(&format!("{{{}}}", members.join(","))).is_none());
+    }
+
+    /// The sieve of small objects never hides a duplicate: random key lists drawn from keys
+    /// that share lengths and end bytes ("aXb", "aYb", ...), checked against a set.
+    #[test]
+    fn duplicates_in_small_objects_match_a_set() {
+        let pool = [
+            "a", "b", "ab", "ba", "aab", "abb", "axb", "ayb", "Type", "Next", "End", "",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rand = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut dup, mut unique) = (0, 0);
+        for _ in 0..5_000 {
+            let n = 1 + rand(LINEAR_KEYS);
+            let keys: Vec<&str> = (0..n).map(|_| pool[rand(pool.len())]).collect();
+            let members: Members<'_> = keys.iter().map(|k| (Cow::Borrowed(*k), J::Null)).collect();
+            let set: std::collections::HashSet<&str> = keys.iter().copied().collect();
+            let expected = set.len() != keys.len();
+            assert_eq!(has_duplicates(&members), expected, "{keys:?}");
+            if expected {
+                dup += 1;
+            } else {
+                unique += 1;
+            }
+        }
+        assert!(
+            dup > 100 && unique > 100,
+            "both kinds drawn: {dup} / {unique}"
+        );
     }
 
     #[test]

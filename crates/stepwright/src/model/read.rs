@@ -277,7 +277,7 @@ fn read_state(v: &J<'_>, ptr: Ptr<'_>, errs: &mut Vec<Diagnostic>) -> Option<Sta
         }
     };
     let mut o = Obj::new(map, ptr, errs, "");
-    o.used.push("Type");
+    o.get("Type");
     let state = match ty {
         "Pass" => {
             o.what = "a Pass state";
@@ -500,12 +500,24 @@ impl Used {
     }
 }
 
+/// The bit of [`Obj::lens`] for a key of this length.
+#[inline]
+fn key_len_bit(key: &str) -> u64 {
+    1 << key.len().min(63)
+}
+
 /// A JSON object being read: tracks which keys were consumed so that the rest are reported.
 struct Obj<'a, 'e, 'p> {
     map: &'a Members<'a>,
     ptr: Ptr<'p>,
     errs: &'e mut Vec<Diagnostic>,
     used: Used,
+    /// Members found by [`Obj::get`], by index (the first 64): `finish` skips them without
+    /// scanning `used`.
+    found: u64,
+    /// Bit `n` (at most 63) is set when some key is `n` bytes long: most fields the reader asks
+    /// for are absent, and most of those are told apart by length alone.
+    lens: u64,
     what: &'static str,
 }
 
@@ -521,6 +533,8 @@ impl<'a, 'e, 'p> Obj<'a, 'e, 'p> {
             ptr,
             errs,
             used: Used::default(),
+            found: 0,
+            lens: map.iter().fold(0, |m, (k, _)| m | key_len_bit(k)),
             what,
         }
     }
@@ -529,15 +543,27 @@ impl<'a, 'e, 'p> Obj<'a, 'e, 'p> {
         Ptr::Key(&self.ptr, key).render()
     }
 
+    #[inline]
     fn get(&mut self, key: &'static str) -> Option<&'a J<'a>> {
         self.used.push(key);
-        self.lookup(key)
+        if self.lens & key_len_bit(key) == 0 {
+            return None;
+        }
+        let map: &'a Members<'a> = self.map;
+        let i = map.iter().position(|(k, _)| same_key(k, key))?;
+        if i < 64 {
+            self.found |= 1 << i;
+        }
+        Some(&map[i].1)
     }
 
     /// The value of `key`. State objects have a handful of keys: a scan of the members is cheaper
     /// than hashing each of the ~20 names the reader asks for (keys are unique: see
     /// [`super::json::parse`]).
     fn lookup(&self, key: &str) -> Option<&'a J<'a>> {
+        if self.lens & key_len_bit(key) == 0 {
+            return None;
+        }
         let map: &'a Members<'a> = self.map;
         map.iter().find(|(k, _)| same_key(k, key)).map(|(_, v)| v)
     }
@@ -1201,8 +1227,9 @@ impl<'a, 'e, 'p> Obj<'a, 'e, 'p> {
 
     /// Reports every key that was not read. `extra` are keys that are allowed but ignored.
     fn finish(self, extra: &[&str]) {
-        for (key, _) in self.map {
-            if self.used.contains(key) || extra.contains(&key.as_ref()) {
+        for (i, (key, _)) in self.map.iter().enumerate() {
+            let found = i < 64 && self.found & (1 << i) != 0;
+            if found || self.used.contains(key) || extra.contains(&key.as_ref()) {
                 continue;
             }
             let what = if self.what.is_empty() {

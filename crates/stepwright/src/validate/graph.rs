@@ -472,11 +472,19 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
         return false;
     }
     let names: Vec<&str> = (0..n).map(|i| states.entry(i).0).collect();
-    let contains = |name: &str| states.index_of(name).is_some();
-    // The pointer is only built when the target is missing.
-    let mut target = |name: &str, pointer: &dyn Fn() -> String, out: &mut Vec<Diagnostic>| {
-        if lenient || contains(name) {
-            return;
+    // Edges in one flat vector: state i's successors are succ[succ_at[i]..succ_at[i + 1]]
+    // (within the scope only), collected while the targets are checked.
+    let mut succ: Vec<usize> = Vec::with_capacity(n + n / 4);
+    let mut succ_at: Vec<usize> = Vec::with_capacity(n + 1);
+    let mut terminal: Vec<bool> = Vec::with_capacity(n);
+    // Checks that `name` is in the scope (the pointer is only built when it is not); its index.
+    let mut target = |name: &str,
+                      pointer: &dyn Fn() -> String,
+                      out: &mut Vec<Diagnostic>|
+     -> Option<usize> {
+        let found = states.index_of(name);
+        if found.is_some() || lenient {
+            return found;
         }
         match elsewhere(name) {
             None => undecided = true,
@@ -501,12 +509,13 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
                 out.push(d);
             }
         }
+        None
     };
-    if !contains(start_at) {
-        target(start_at, &|| pointer_push(pointer, "StartAt"), out);
-    }
+    let start = target(start_at, &|| pointer_push(pointer, "StartAt"), out);
     for (i, name) in names.iter().enumerate() {
         let state = states.entry(i).1;
+        succ_at.push(succ.len());
+        terminal.push(state.terminal());
         let sp = || pointer_push(&base, name);
         if let Some((next, end)) = state.transition() {
             match (next, end) {
@@ -532,44 +541,34 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
                 (Some(_), _) => {}
             }
             if let Some(n) = next {
-                target(n, &|| pointer_push(&sp(), "Next"), out);
+                succ.extend(target(n, &|| pointer_push(&sp(), "Next"), out));
             }
         }
-        state.each_target(|t, next| match t {
-            Target::Choice(i) => target(next, &|| format!("{}/Choices/{i}/Next", sp()), out),
-            Target::Default => target(next, &|| pointer_push(&sp(), "Default"), out),
-            Target::Catch(i) => target(next, &|| format!("{}/Catch/{i}/Next", sp()), out),
+        state.each_target(|t, next| {
+            let j = match t {
+                Target::Choice(i) => target(next, &|| format!("{}/Choices/{i}/Next", sp()), out),
+                Target::Default => target(next, &|| pointer_push(&sp(), "Default"), out),
+                Target::Catch(i) => target(next, &|| format!("{}/Catch/{i}/Next", sp()), out),
+            };
+            succ.extend(j);
         });
     }
     if lenient {
         return undecided;
     }
-    // Reachability from StartAt (successors within the scope only).
-    // Edges in one flat vector: state i's successors are succ[succ_at[i]..succ_at[i + 1]].
-    let mut succ: Vec<usize> = Vec::with_capacity(n + n / 4);
-    let mut succ_at: Vec<usize> = Vec::with_capacity(n + 1);
-    let mut terminal: Vec<bool> = Vec::with_capacity(n);
-    for i in 0..n {
-        let s = states.entry(i).1;
-        succ_at.push(succ.len());
-        if let Some(t) = s.transition().and_then(|(next, _)| next) {
-            succ.extend(states.index_of(t));
-        }
-        s.each_target(|_, t| succ.extend(states.index_of(t)));
-        terminal.push(s.terminal());
-    }
+    // Reachability from StartAt.
     succ_at.push(succ.len());
     let succ_of = |i: usize| &succ[succ_at[i]..succ_at[i + 1]];
     let mut reached = vec![false; n];
     let mut stack: Vec<usize> = Vec::with_capacity(n);
-    stack.extend(states.index_of(start_at));
+    stack.extend(start);
     while let Some(i) = stack.pop() {
         if std::mem::replace(&mut reached[i], true) {
             continue;
         }
         stack.extend(succ_of(i).iter().copied().filter(|&j| !reached[j]));
     }
-    if contains(start_at) {
+    if start.is_some() {
         for (i, name) in names.iter().enumerate() {
             if !reached[i] {
                 out.push(
