@@ -132,6 +132,18 @@ fn time_ours(case: &Case, opts: &Options, min: Duration) -> (f64, f64) {
     (wall, cpu)
 }
 
+/// The median wall and the median CPU time of several measurements.
+fn median_pair(v: &[(f64, f64)]) -> (f64, f64) {
+    let median = |mut x: Vec<f64>| {
+        x.sort_by(f64::total_cmp);
+        x[x.len() / 2]
+    };
+    (
+        median(v.iter().map(|p| p.0).collect()),
+        median(v.iter().map(|p| p.1).collect()),
+    )
+}
+
 /// `STEPWRIGHT_BENCH_PROFILE=N[:RUNS]`: validate the N-state chain RUNS times (default 10) and
 /// print the CPU time per run, nothing else: a short, repeatable workload for a profiler
 /// (`valgrind --tool=callgrind`, `perf record`).
@@ -206,10 +218,15 @@ fn main() {
             single_state: false,
         })
         .collect();
-    let ours_chain: Vec<(f64, f64)> = chain_cases
-        .iter()
-        .map(|c| time_ours(c, &opts, min * 5))
-        .collect();
+    // Seven interleaved rounds per chain, the median of each: one round can land on a moment
+    // when the 2-core machine is busy elsewhere.
+    let mut rounds: Vec<Vec<(f64, f64)>> = vec![Vec::new(); chain_cases.len()];
+    for _ in 0..7 {
+        for (c, r) in chain_cases.iter().zip(&mut rounds) {
+            r.push(time_ours(c, &opts, min * 2));
+        }
+    }
+    let ours_chain: Vec<(f64, f64)> = rounds.iter().map(|r| median_pair(r)).collect();
     let all: Vec<(f64, f64)> = corpus.iter().map(|c| time_ours(c, &opts, min)).collect();
     let mean = |v: &[(f64, f64)]| {
         let n = v.len().max(1) as f64;

@@ -471,18 +471,20 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
         );
         return false;
     }
-    let names: Vec<&str> = (0..n).map(|i| states.entry(i).0).collect();
+    // Indices are u32 (a scope holds far fewer states): the vectors of a 10,000-state scope
+    // then stay within the caches.
+    let name = |i: u32| states.entry(i as usize).0;
     // Edges in one flat vector: state i's successors are succ[succ_at[i]..succ_at[i + 1]]
     // (within the scope only), collected while the targets are checked.
-    let mut succ: Vec<usize> = Vec::with_capacity(n + n / 4);
-    let mut succ_at: Vec<usize> = Vec::with_capacity(n + 1);
+    let mut succ: Vec<u32> = Vec::with_capacity(n + n / 4);
+    let mut succ_at: Vec<u32> = Vec::with_capacity(n + 1);
     let mut terminal: Vec<bool> = Vec::with_capacity(n);
     // Checks that `name` is in the scope (the pointer is only built when it is not); its index.
     let mut target = |name: &str,
                       pointer: &dyn Fn() -> String,
                       out: &mut Vec<Diagnostic>|
-     -> Option<usize> {
-        let found = states.index_of(name);
+     -> Option<u32> {
+        let found = states.index_of(name).map(|i| i as u32);
         if found.is_some() || lenient {
             return found;
         }
@@ -502,6 +504,7 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
                     pointer(),
                     format!("there is no state named \"{name}\" in {what}"),
                 );
+                let names: Vec<&str> = (0..n).map(|i| states.entry(i).0).collect();
                 d = match super::suggest(name, &names) {
                     Some(s) => d.with_help(format!("did you mean \"{s}\"?")),
                     None => d.with_help("add the state, or point to an existing one"),
@@ -512,9 +515,9 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
         None
     };
     let start = target(start_at, &|| pointer_push(pointer, "StartAt"), out);
-    for (i, name) in names.iter().enumerate() {
-        let state = states.entry(i).1;
-        succ_at.push(succ.len());
+    for i in 0..n {
+        let (name, state) = states.entry(i);
+        succ_at.push(succ.len() as u32);
         terminal.push(state.terminal());
         let sp = || pointer_push(&base, name);
         if let Some((next, end)) = state.transition() {
@@ -557,31 +560,28 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
         return undecided;
     }
     // Reachability from StartAt.
-    succ_at.push(succ.len());
-    let succ_of = |i: usize| &succ[succ_at[i]..succ_at[i + 1]];
+    succ_at.push(succ.len() as u32);
+    let succ_of = |i: u32| &succ[succ_at[i as usize] as usize..succ_at[i as usize + 1] as usize];
     let mut reached = vec![false; n];
-    let mut stack: Vec<usize> = Vec::with_capacity(n);
+    let mut stack: Vec<u32> = Vec::with_capacity(n);
     stack.extend(start);
     while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut reached[i], true) {
+        if std::mem::replace(&mut reached[i as usize], true) {
             continue;
         }
-        stack.extend(succ_of(i).iter().copied().filter(|&j| !reached[j]));
+        stack.extend(succ_of(i).iter().copied().filter(|&j| !reached[j as usize]));
     }
     if start.is_some() {
-        for (i, name) in names.iter().enumerate() {
-            if !reached[i] {
-                out.push(
-                    Diagnostic::error(
-                        Code::UnreachableState,
-                        pointer_push(&base, name),
-                        format!(
-                            "the state \"{name}\" cannot be reached from StartAt \"{start_at}\"",
-                        ),
-                    )
-                    .with_help("point a Next, Choice rule, Default or Catch at it, or remove it"),
-                );
-            }
+        for (i, _) in reached.iter().enumerate().filter(|(_, r)| !**r) {
+            let name = name(i as u32);
+            out.push(
+                Diagnostic::error(
+                    Code::UnreachableState,
+                    pointer_push(&base, name),
+                    format!("the state \"{name}\" cannot be reached from StartAt \"{start_at}\""),
+                )
+                .with_help("point a Next, Choice rule, Default or Catch at it, or remove it"),
+            );
         }
     }
     // Terminal states: at least one, and every reachable state can get to one.
@@ -597,46 +597,50 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
         return undecided;
     }
     // Reverse edges, flat too (a counting sort of the edges by target).
-    let mut pred_at = vec![0usize; n + 1];
+    let mut pred_at = vec![0u32; n + 1];
     for &j in &succ {
-        pred_at[j + 1] += 1;
+        pred_at[j as usize + 1] += 1;
     }
     for i in 0..n {
         pred_at[i + 1] += pred_at[i];
     }
     let mut fill = pred_at.clone();
-    let mut pred = vec![0usize; succ.len()];
-    for i in 0..n {
+    let mut pred = vec![0u32; succ.len()];
+    for i in 0..n as u32 {
         for &j in succ_of(i) {
-            pred[fill[j]] = i;
-            fill[j] += 1;
+            let f = &mut fill[j as usize];
+            pred[*f as usize] = i;
+            *f += 1;
         }
     }
     let mut ends = vec![false; n];
     stack.clear();
-    stack.extend((0..n).filter(|&i| terminal[i]));
+    stack.extend((0..n as u32).filter(|&i| terminal[i as usize]));
     while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut ends[i], true) {
+        if std::mem::replace(&mut ends[i as usize], true) {
             continue;
         }
+        let (from, to) = (
+            pred_at[i as usize] as usize,
+            pred_at[i as usize + 1] as usize,
+        );
         stack.extend(
-            pred[pred_at[i]..pred_at[i + 1]]
+            pred[from..to]
                 .iter()
                 .copied()
-                .filter(|&j| !ends[j]),
+                .filter(|&j| !ends[j as usize]),
         );
     }
-    for (i, name) in names.iter().enumerate() {
-        if reached[i] && !ends[i] {
-            out.push(
-                Diagnostic::warning(
-                    Code::NoTerminalState,
-                    pointer_push(&base, name),
-                    format!("no path from \"{name}\" leads to a terminal state: executions that get here never end"),
-                )
-                .with_help("add a way out of the loop (a Choice rule, a Catch, or End: true)"),
-            );
-        }
+    for i in (0..n).filter(|&i| reached[i] && !ends[i]) {
+        let name = name(i as u32);
+        out.push(
+            Diagnostic::warning(
+                Code::NoTerminalState,
+                pointer_push(&base, name),
+                format!("no path from \"{name}\" leads to a terminal state: executions that get here never end"),
+            )
+            .with_help("add a way out of the loop (a Choice rule, a Catch, or End: true)"),
+        );
     }
     undecided
 }
