@@ -562,15 +562,7 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
     // Reachability from StartAt.
     succ_at.push(succ.len() as u32);
     let succ_of = |i: u32| &succ[succ_at[i as usize] as usize..succ_at[i as usize + 1] as usize];
-    let mut reached = vec![false; n];
-    let mut stack: Vec<u32> = Vec::with_capacity(n);
-    stack.extend(start);
-    while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut reached[i as usize], true) {
-            continue;
-        }
-        stack.extend(succ_of(i).iter().copied().filter(|&j| !reached[j as usize]));
-    }
+    let reached = flood(n, start, succ_of);
     if start.is_some() {
         for (i, _) in reached.iter().enumerate().filter(|(_, r)| !**r) {
             let name = name(i as u32);
@@ -613,24 +605,8 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
             *f += 1;
         }
     }
-    let mut ends = vec![false; n];
-    stack.clear();
-    stack.extend((0..n as u32).filter(|&i| terminal[i as usize]));
-    while let Some(i) = stack.pop() {
-        if std::mem::replace(&mut ends[i as usize], true) {
-            continue;
-        }
-        let (from, to) = (
-            pred_at[i as usize] as usize,
-            pred_at[i as usize + 1] as usize,
-        );
-        stack.extend(
-            pred[from..to]
-                .iter()
-                .copied()
-                .filter(|&j| !ends[j as usize]),
-        );
-    }
+    let pred_of = |i: u32| &pred[pred_at[i as usize] as usize..pred_at[i as usize + 1] as usize];
+    let ends = flood(n, (0..n as u32).filter(|&i| terminal[i as usize]), pred_of);
     for i in (0..n).filter(|&i| reached[i] && !ends[i]) {
         let name = name(i as u32);
         out.push(
@@ -643,4 +619,22 @@ pub(crate) fn check_scope<S: ScopeStates + ?Sized>(
         );
     }
     undecided
+}
+
+/// Marks every state that can be reached from `from` along `next` (an explicit stack: any
+/// length of chain is safe).
+fn flood<'e>(
+    n: usize,
+    from: impl IntoIterator<Item = u32>,
+    next: impl Fn(u32) -> &'e [u32],
+) -> Vec<bool> {
+    let mut marked = vec![false; n];
+    let mut stack: Vec<u32> = from.into_iter().collect();
+    while let Some(i) = stack.pop() {
+        if std::mem::replace(&mut marked[i as usize], true) {
+            continue;
+        }
+        stack.extend(next(i).iter().copied().filter(|&j| !marked[j as usize]));
+    }
+    marked
 }
