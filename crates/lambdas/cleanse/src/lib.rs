@@ -13,8 +13,8 @@
 //!   (followed by clipping `range` rules and a final `dedupe`, if any) takes a single pass: rows
 //!   with a value to impute are written with holes and completed at the end, through spools that
 //!   keep a bounded amount in memory and the rest in an unlinked temporary file (at most
-//!   256 MiB, else it falls back to two passes); the output is the two-pass output byte for
-//!   byte.
+//!   256 MiB: the input after that point takes two passes); the output is the two-pass output
+//!   byte for byte.
 //! - `handler` (feature `lambda`, on by default): the Lambda handler over lambda-kit's object IO;
 //!   `src/main.rs` only wires it to `lambda_runtime`. Without the feature the crate is the pure
 //!   engine (serde, ryu, itoa, xxhash).
