@@ -2720,16 +2720,26 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     let mut hole_fps = Vec::new();
     if dedupe {
         let mut kr = Blocks::new(key_sp.reader().map_err(io_err)?);
-        for d in dup.iter_mut() {
-            read_key(&mut kr, &key_parts, &mut key).map_err(io_err)?;
-            let fp = xxhash_rust::xxh3::xxh3_128(&key);
-            if seen.contains(fp) {
-                // a row without holes has this key: which came first decides
-                return Ok(OnePass::TwoPasses);
+        // (WARM keys at a time: both sets' slots are read for all of them first, so that their
+        // cache misses overlap)
+        let mut fps = [0u128; WARM];
+        for ds in dup.chunks_mut(WARM) {
+            for f in fps.iter_mut().take(ds.len()) {
+                read_key(&mut kr, &key_parts, &mut key).map_err(io_err)?;
+                *f = xxhash_rust::xxh3::xxh3_128(&key);
             }
-            *d = !hset.insert(fp);
-            if rest_from.is_some() && !*d {
-                hole_fps.push(fp);
+            let fps = &fps[..ds.len()];
+            seen.warm(fps.iter().copied());
+            hset.warm(fps.iter().copied());
+            for (d, &fp) in ds.iter_mut().zip(fps) {
+                if seen.contains(fp) {
+                    // a row without holes has this key: which came first decides
+                    return Ok(OnePass::TwoPasses);
+                }
+                *d = !hset.insert(fp);
+                if rest_from.is_some() && !*d {
+                    hole_fps.push(fp);
+                }
             }
         }
     }
