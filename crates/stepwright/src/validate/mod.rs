@@ -25,6 +25,12 @@
 //!
 //! The rules live in passes (see [`PASSES`]); each is a function from a [`Ctx`] to diagnostics.
 //! Adding a rule family is one line in that list.
+//!
+//! [`validate_str`] runs the passes on each top-level state as soon as it is read, then drops
+//! the state (only what the machine-level graph rules need of it is kept), so a large machine is
+//! never held whole and each state is checked while it is in cache; the report is the one
+//! [`validate`] gives on the whole machine. A pass that needs more than one state at a time
+//! belongs in the graph rules (see the `stream` module).
 
 mod fields;
 mod graph;

@@ -24,13 +24,14 @@ use crate::model::read::{read_machine_streaming, StateSink};
 use crate::model::{QueryLanguage, State, StateMachine, States};
 
 /// The passes that look at one state at a time, in [`super::PASSES`] order (the graph pass comes
-/// first there; the machine-level field rules are run once, at the end).
-const STATE_PASSES: [Pass; 5] = [
-    fields::check_states,
-    paths::check,
-    jsonata::check,
-    resource::check,
-    integrations::check_pass,
+/// first there; the machine-level field rules are run once, at the end). A test checks that this
+/// list follows `PASSES`: a pass added there must be added here (or to the graph rules).
+const STATE_PASSES: [(&str, Pass); 5] = [
+    ("fields", fields::check_states),
+    ("paths", paths::check),
+    ("jsonata", jsonata::check),
+    ("resource", resource::check),
+    ("integrations", integrations::check_pass),
 ];
 
 /// What came of validating while reading.
@@ -168,7 +169,7 @@ impl StateSink for Streamer<'_> {
                 states: StateMachine::places_of(&name, &state, lang),
                 single_state: false,
             };
-            for (pass, out) in STATE_PASSES.iter().zip(&mut self.by_pass) {
+            for ((_, pass), out) in STATE_PASSES.iter().zip(&mut self.by_pass) {
                 pass(&ctx, out);
             }
             // The state itself comes first, then the states nested in it.
@@ -206,5 +207,24 @@ impl StateSink for Streamer<'_> {
             }
         }
         self.top.push(&name, &state);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Validation while reading runs the graph rules itself, then the other passes of
+    /// `PASSES` in their order: a pass added to `PASSES` and not here would be skipped.
+    #[test]
+    fn the_streamed_passes_follow_the_pass_list() {
+        let all: Vec<&str> = super::super::PASSES.iter().map(|(n, _)| *n).collect();
+        let here: Vec<&str> = STATE_PASSES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(all[0], "graph");
+        assert_eq!(
+            all[1..],
+            here[..],
+            "add the new pass to validate::stream (STATE_PASSES, or the graph rules)"
+        );
     }
 }
