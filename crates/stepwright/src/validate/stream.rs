@@ -177,11 +177,12 @@ impl StateSink for Streamer<'_> {
             let at_top = |n: &str| n == own || self.top.contains(n);
             for p in &ctx.states {
                 // Top-level names are in `top` (their pointer is `/States/<name>`); only nested
-                // ones need a place in `seen`.
-                let first = match (p.depth > 0 && at_top(p.name), self.seen.get(p.name)) {
-                    (true, _) => Some(Cow::Owned(pointer_push("/States", p.name))),
-                    (false, Some(first)) => Some(Cow::Borrowed(first.as_str())),
-                    (false, None) => {
+                // ones need a place in `seen`. A name in `seen` was first met nested, before any
+                // top-level state of that name (it is only put there when new).
+                let first = match (self.seen.get(p.name), p.depth > 0 && at_top(p.name)) {
+                    (Some(first), _) => Some(Cow::Borrowed(first.as_str())),
+                    (None, true) => Some(Cow::Owned(pointer_push("/States", p.name))),
+                    (None, false) => {
                         if p.depth > 0 {
                             self.seen.insert(p.name.to_owned(), p.pointer.clone());
                         }

@@ -1135,3 +1135,105 @@ fn validation_while_reading_reports_what_the_whole_machine_gives() {
         }
     }
 }
+
+/// Random machines built to stress the rules that span states — names shared across branches
+/// and the top level, transitions into, out of and within branches and Map processors, missing
+/// and unreachable states, loops, empty branches, QueryLanguage before or after States —
+/// validated while read and as a whole: the same report, every time.
+#[test]
+fn validation_while_reading_agrees_on_random_graphs() {
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+    const NAMES: [&str; 7] = ["A", "B", "C", "P", "M", "X", "Z"];
+    fn states(r: &mut Rng, depth: usize) -> serde_json::Map<String, Value> {
+        let mut out = serde_json::Map::new();
+        for _ in 0..1 + r.below(4) {
+            let name = NAMES[r.below(NAMES.len())].to_string();
+            let next = |r: &mut Rng| -> Value {
+                if r.below(4) == 0 {
+                    json!({"End": true})
+                } else {
+                    json!({"Next": NAMES[r.below(NAMES.len())]})
+                }
+            };
+            let mut st = match r.below(if depth < 2 { 6 } else { 3 }) {
+                0 => json!({"Type": "Pass"}),
+                1 => {
+                    let n = NAMES[r.below(NAMES.len())];
+                    let d = NAMES[r.below(NAMES.len())];
+                    json!({"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": n}], "Default": d})
+                }
+                2 => json!({"Type": "Succeed"}),
+                3 => {
+                    let branches: Vec<Value> = (0..r.below(3))
+                        .map(|_| {
+                            let inner = states(r, depth + 1);
+                            let start = NAMES[r.below(NAMES.len())];
+                            json!({"StartAt": start, "States": inner})
+                        })
+                        .collect();
+                    json!({"Type": "Parallel", "Branches": branches})
+                }
+                4 => {
+                    let inner = states(r, depth + 1);
+                    let start = NAMES[r.below(NAMES.len())];
+                    json!({"Type": "Map", "ItemProcessor": {"StartAt": start, "States": inner}})
+                }
+                _ => {
+                    let c = NAMES[r.below(NAMES.len())];
+                    json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                           "Parameters": {"FunctionName": "f", "Payload.$": "$"},
+                           "Catch": [{"ErrorEquals": ["States.ALL"], "Next": c}]})
+                }
+            };
+            if let (Some(o), Value::Object(t)) = (st.as_object_mut(), next(r)) {
+                if !matches!(o["Type"].as_str(), Some("Choice" | "Succeed")) {
+                    o.extend(t);
+                }
+            }
+            out.insert(name, st);
+        }
+        out
+    }
+    let mut r = Rng(0x9e37_79b9_7f4a_7c15);
+    let opts = Options::default();
+    let (mut streamed, mut whole_route, mut with_errors) = (0, 0, 0);
+    for i in 0..3_000 {
+        let body = states(&mut r, 0);
+        let start = NAMES[r.below(NAMES.len())];
+        let lang = ["", "JSONPath", "JSONata"][r.below(3)];
+        // Members in this order as written (serde_json keeps insertion order).
+        let mut m = serde_json::Map::new();
+        let before = r.below(2) == 0;
+        if before && !lang.is_empty() {
+            m.insert("QueryLanguage".into(), json!(lang));
+        }
+        m.insert("StartAt".into(), json!(start));
+        m.insert("States".into(), Value::Object(body));
+        if !before && !lang.is_empty() {
+            m.insert("QueryLanguage".into(), json!(lang));
+        }
+        let text = Value::Object(m).to_string();
+        let direct = validate_text(&text, &opts, true);
+        let whole = validate_text(&text, &opts, false);
+        assert_eq!(direct, whole, "machine {i}: {text}");
+        match stream::validate_streaming(&text, &opts) {
+            stream::Outcome::Done(_) => streamed += 1,
+            stream::Outcome::Whole => whole_route += 1,
+            stream::Outcome::Declined => {}
+        }
+        with_errors += usize::from(!whole.is_valid());
+    }
+    assert!(
+        streamed > 1_000 && whole_route > 100,
+        "{streamed} streamed, {whole_route} whole"
+    );
+    assert!(with_errors > 1_000, "{with_errors} machines with errors");
+}
