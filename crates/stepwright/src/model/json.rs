@@ -340,7 +340,7 @@ impl<'a> Parser<'a, '_> {
 
     /// A string; the current byte is `"`. Strings without escapes are borrowed; escaped ones are
     /// decoded by `serde_json` (its rules for surrogates and escapes, exactly).
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Option<Cow<'a, str>> {
         let start = self.pos;
         let b = self.b;
