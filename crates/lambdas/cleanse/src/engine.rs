@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::conf::ConfError;
 use crate::config::{Columns, Config, OnFail, OutputFormat, Rule, Strategy};
-use crate::input::{ChunkPos, FieldKind, MalformedKind, Next, Record, RecordReader};
+use crate::input::{ChunkPos, FieldKind, Malformed, MalformedKind, Next, Record, RecordReader};
 use crate::output::{write_csv_field, write_json_string, Sink, FLUSH_AT};
 use crate::stats::{FingerprintSet, FxBuild, HeavyHitters, MeanSum, QuantileSketch};
 use crate::types::{parse_bool, parse_float, parse_int, Timestamp, ValueType};
@@ -1731,6 +1731,41 @@ struct WriteChunk {
     counts: Vec<Counts>,
 }
 
+impl WriteChunk {
+    /// Counts a record with too many fields (truncated) or too few (padded).
+    fn count_ragged(&mut self, rec: &Record, ncols: usize) {
+        if let Some(from) = rec.ragged_from {
+            if from > ncols {
+                self.truncated += 1;
+            } else {
+                self.padded += 1;
+            }
+        }
+    }
+
+    /// Counts a malformed record and writes its reject line (the record itself is left out when
+    /// it is over the size limit).
+    fn reject_malformed(&mut self, rec: &Record, m: &Malformed, delim: u8) {
+        self.rejected += 1;
+        self.malformed[malformed_index(m.kind)] += 1;
+        let record = if m.kind == MalformedKind::RecordTooLarge {
+            String::new()
+        } else {
+            rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT)
+        };
+        write_reject(
+            &mut self.rej,
+            &Reject {
+                line: rec.line,
+                reason: m.kind.as_str(),
+                detail: &m.detail,
+                rule: None,
+                record: &record,
+            },
+        );
+    }
+}
+
 fn malformed_index(k: MalformedKind) -> usize {
     match k {
         MalformedKind::WrongColumnCount => 0,
@@ -1860,35 +1895,13 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
                 };
                 r.rows_in += 1;
                 if let Next::Malformed(m) = &next {
-                    r.rejected += 1;
-                    r.malformed[malformed_index(m.kind)] += 1;
-                    let record = if m.kind == MalformedKind::RecordTooLarge {
-                        String::new()
-                    } else {
-                        row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT)
-                    };
-                    write_reject(
-                        &mut r.rej,
-                        &Reject {
-                            line: row.rec.line,
-                            reason: m.kind.as_str(),
-                            detail: &m.detail,
-                            rule: None,
-                            record: &record,
-                        },
-                    );
+                    r.reject_malformed(&row.rec, m, delim);
                     if split < nops {
                         r.rows.push(Pend::Rejected(r.rej.len() as u32));
                     }
                     continue;
                 }
-                if let Some(from) = row.rec.ragged_from {
-                    if from > ncols {
-                        r.truncated += 1;
-                    } else {
-                        r.padded += 1;
-                    }
-                }
+                r.count_ragged(&row.rec, ncols);
                 row.load();
                 match exec.apply(row, 0, split, None) {
                     Err(d) => {
@@ -2431,35 +2444,13 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                     }
                     r.rows_in += 1;
                     if let Next::Malformed(m) = &next {
-                        r.rejected += 1;
-                        r.malformed[malformed_index(m.kind)] += 1;
-                        let record = if m.kind == MalformedKind::RecordTooLarge {
-                            String::new()
-                        } else {
-                            row.rec.to_csv_lossy(delim, REJECT_RECORD_LIMIT)
-                        };
-                        write_reject(
-                            &mut r.rej,
-                            &Reject {
-                                line: row.rec.line,
-                                reason: m.kind.as_str(),
-                                detail: &m.detail,
-                                rule: None,
-                                record: &record,
-                            },
-                        );
+                        r.reject_malformed(&row.rec, m, delim);
                         if dedupe {
                             r.rows.push(Pend::Rejected(r.rej.len() as u32));
                         }
                         continue;
                     }
-                    if let Some(from) = row.rec.ragged_from {
-                        if from > ncols {
-                            r.truncated += 1;
-                        } else {
-                            r.padded += 1;
-                        }
-                    }
+                    r.count_ragged(&row.rec, ncols);
                     row.load();
                     let mut holes = 0u64;
                     let res = exec.apply(row, 0, stage, None).and_then(|()| {
