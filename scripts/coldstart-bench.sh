@@ -41,7 +41,8 @@ secret, token, arn, exp = sys.argv[1].encode(), "token-1", "arn:aws:sagemaker:us
 msg = b"".join(struct.pack(">Q", len(p)) + p for p in (token.encode(), arn.encode())) + struct.pack(">Q", exp)
 sig = hmac.new(secret, msg, hashlib.sha256).hexdigest()
 t = base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
-print(f"t={t}&p={urllib.parse.quote(arn, safe=\"\")}&e={exp}&s={sig}")' "$secret")
+q = urllib.parse.quote(arn, safe="")
+print(f"t={t}&p={q}&e={exp}&s={sig}")' "$secret")
   printf '{"version":"2.0","rawPath":"/","rawQueryString":"%s","headers":{},"requestContext":{"timeEpoch":0,"http":{"method":"GET","path":"/"}},"isBase64Encoded":false}' "$query" >"$tmp/url.json"
   $PY scripts/coldstart.py --runs "$RUNS" --event "$tmp/url.json" --env APPROVAL_MODE=callback --env "APPROVAL_SECRET=$secret" -- "$LAMBDA_DIR/approval-gate/bootstrap"
 fi
