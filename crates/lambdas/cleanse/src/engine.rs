@@ -12,7 +12,9 @@ use serde_json::Value;
 
 use crate::conf::ConfError;
 use crate::config::{Columns, Config, OnFail, OutputFormat, Rule, Strategy};
-use crate::input::{ChunkPos, FieldKind, Malformed, MalformedKind, Next, Record, RecordReader};
+use crate::input::{
+    Chunk, ChunkParser, ChunkPos, FieldKind, Malformed, MalformedKind, Next, Record, RecordReader,
+};
 use crate::output::{write_csv_field, write_json_string, Sink, FLUSH_AT};
 use crate::stats::{FingerprintSet, FxBuild, HeavyHitters, MeanSum, QuantileSketch};
 use crate::types::{parse_bool, parse_float, parse_int, Timestamp, ValueType};
@@ -1785,6 +1787,41 @@ const MALFORMED_KINDS: [MalformedKind; 5] = [
 ];
 
 /// Writes the rejects line of a row an op dropped.
+/// The rejects line of a row that the in-order stage found to duplicate an earlier one (dropped
+/// by op `op`). Workers keep only its fingerprint, so its record is parsed again from `chunk`
+/// at `at` into `row`.
+#[allow(clippy::too_many_arguments)]
+fn reject_duplicate(
+    exec: &Exec<'_>,
+    parser: &mut ChunkParser,
+    chunk: &Chunk,
+    mut at: ChunkPos,
+    row: &mut Row,
+    op: usize,
+    delim: u8,
+    out: &mut Vec<u8>,
+) {
+    parser.next(chunk, &mut at, &mut row.rec);
+    let d = Dropped {
+        op,
+        slot: usize::MAX,
+    };
+    reject_dropped(exec, row, d, delim, out);
+}
+
+/// Every [`WARM`] rows, warms `set`'s slots for the fingerprints of the [`WARM`] rows after the
+/// next [`WARM`] (the in-order stage's lookups then find them in cache).
+fn warm_ahead(set: &FingerprintSet, rows: &[Pend], k: usize) {
+    if k % WARM != 0 {
+        return;
+    }
+    let ahead = rows.get(k + WARM..k + 2 * WARM).unwrap_or_default();
+    set.warm(ahead.iter().filter_map(|p| match *p {
+        Pend::Fingerprint { fp, .. } => Some(fp),
+        _ => None,
+    }));
+}
+
 fn reject_dropped(exec: &Exec<'_>, row: &Row, d: Dropped, delim: u8, out: &mut Vec<u8>) {
     let reason = exec.drop_reason(row, d);
     let rule = exec.plan.op_rule[d.op];
@@ -1952,12 +1989,8 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
             // output lines are copied in runs (up to the next duplicate)
             let mut run = 0usize;
             for (k, p) in r.rows.iter().enumerate() {
-                if fast && k % WARM == 0 {
-                    let ahead = r.rows.get(k + WARM..k + 2 * WARM).unwrap_or_default();
-                    cexec.dedupe[split].warm(ahead.iter().filter_map(|p| match *p {
-                        Pend::Fingerprint { fp, .. } => Some(fp),
-                        _ => None,
-                    }));
+                if fast {
+                    warm_ahead(&cexec.dedupe[split], &r.rows, k);
                 }
                 match *p {
                     Pend::Rejected(end) => {
@@ -1972,16 +2005,20 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
                             run = out_end as usize;
                             cexec.counts[split].dropped += 1;
                             total.rejected += 1;
-                            let mut pos = ChunkPos {
+                            let at = ChunkPos {
                                 pos: at.0,
                                 line: at.1,
                             };
-                            cparser.next(chunk, &mut pos, &mut crow.rec);
-                            let d = Dropped {
-                                op: split,
-                                slot: usize::MAX,
-                            };
-                            reject_dropped(cexec, &crow, d, delim, &mut rej.buf);
+                            reject_duplicate(
+                                cexec,
+                                &mut cparser,
+                                chunk,
+                                at,
+                                &mut crow,
+                                split,
+                                delim,
+                                &mut rej.buf,
+                            );
                         }
                         op = out_end as usize;
                     }
@@ -2576,12 +2613,8 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                     let (mut op, mut rp, mut run) = (0usize, 0usize, 0usize);
                     let (mut hp, mut kp) = (0usize, 0usize);
                     for (k, p) in r.rows.iter().enumerate() {
-                        if dedupe && k % WARM == 0 {
-                            let ahead = r.rows.get(k + WARM..k + 2 * WARM).unwrap_or_default();
-                            cexec.dedupe[split].warm(ahead.iter().filter_map(|p| match *p {
-                                Pend::Fingerprint { fp, .. } => Some(fp),
-                                _ => None,
-                            }));
+                        if dedupe {
+                            warm_ahead(&cexec.dedupe[split], &r.rows, k);
                         }
                         match *p {
                             Pend::Rejected(end) => {
@@ -2596,17 +2629,21 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                                     run = out_end as usize;
                                     cexec.counts[split].dropped += 1;
                                     total.rejected += 1;
-                                    let mut pos = ChunkPos {
+                                    let at = ChunkPos {
                                         pos: at.0,
                                         line: at.1,
                                     };
-                                    cparser.next(chunk, &mut pos, &mut crow.rec);
-                                    let d = Dropped {
-                                        op: split,
-                                        slot: usize::MAX,
-                                    };
                                     scratch.clear();
-                                    reject_dropped(&cexec, &crow, d, delim, &mut scratch);
+                                    reject_duplicate(
+                                        &cexec,
+                                        &mut cparser,
+                                        chunk,
+                                        at,
+                                        &mut crow,
+                                        split,
+                                        delim,
+                                        &mut scratch,
+                                    );
                                     rej.push(&scratch)?;
                                 }
                                 op = out_end as usize;
@@ -2759,17 +2796,21 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                 std::mem::swap(&mut chunk.data, &mut h.raw);
                 chunk.first_line = h.line;
                 chunk.kind = crate::input::ChunkKind::Records;
-                let mut pos = ChunkPos {
+                let at = ChunkPos {
                     pos: 0,
                     line: h.line,
                 };
-                cparser.next(&chunk, &mut pos, &mut crow.rec);
+                reject_duplicate(
+                    &cexec,
+                    &mut cparser,
+                    &chunk,
+                    at,
+                    &mut crow,
+                    split,
+                    delim,
+                    &mut rej.buf,
+                );
                 std::mem::swap(&mut chunk.data, &mut h.raw);
-                let d = Dropped {
-                    op: split,
-                    slot: usize::MAX,
-                };
-                reject_dropped(&cexec, &crow, d, delim, &mut rej.buf);
                 counts[split].dropped += 1;
                 total.rejected += 1;
                 rej.maybe_flush().map_err(io_err)?;
