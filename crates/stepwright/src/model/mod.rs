@@ -1278,7 +1278,7 @@ impl StateMachine {
         }
         let mut out = Vec::new();
         let first = Frame {
-            states: Members::One(Some((name, state))),
+            states: WalkStates::One(Some((name, state))),
             base: "/States".to_string(),
             lang,
             depth: 0,
@@ -1290,7 +1290,7 @@ impl StateMachine {
     /// The walk itself (see [`walk_from`]).
     fn walk_owned<'a>(&'a self, f: impl FnMut(StatePlace<'a>)) {
         let first = Frame {
-            states: Members::Map(self.states.iter()),
+            states: WalkStates::Map(self.states.iter()),
             base: "/States".to_string(),
             lang: self.default_query_language(),
             depth: 0,
@@ -1300,23 +1300,23 @@ impl StateMachine {
 }
 
 /// The states of one map being walked (or one state alone).
-enum Members<'a> {
+enum WalkStates<'a> {
     Map(indexmap::map::Iter<'a, String, State>),
     One(Option<(&'a str, &'a State)>),
 }
 
-impl<'a> Iterator for Members<'a> {
+impl<'a> Iterator for WalkStates<'a> {
     type Item = (&'a str, &'a State);
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            Members::Map(it) => it.next().map(|(k, v)| (k.as_str(), v)),
-            Members::One(one) => one.take(),
+            WalkStates::Map(it) => it.next().map(|(k, v)| (k.as_str(), v)),
+            WalkStates::One(one) => one.take(),
         }
     }
 }
 
 struct Frame<'a> {
-    states: Members<'a>,
+    states: WalkStates<'a>,
     base: String,
     lang: QueryLanguage,
     depth: usize,
@@ -1325,56 +1325,54 @@ struct Frame<'a> {
 /// The walk: an explicit stack of the state maps being visited, from `first`; each place is
 /// handed over by value (its pointer is built once).
 fn walk_from<'a>(first: Frame<'a>, mut f: impl FnMut(StatePlace<'a>)) {
-    {
-        let mut stack = vec![first];
-        while let Some(top) = stack.last_mut() {
-            let Some((name, state)) = top.states.next() else {
-                stack.pop();
-                continue;
-            };
-            let pointer = crate::diagnostics::pointer_push(&top.base, name);
-            let lang_here = state.query_language(top.lang);
-            let depth = top.depth;
-            // Children are pushed after the state is handed over, last branch first, so that the
-            // first branch is visited next (depth first, definition order).
-            let mut children: Vec<Frame<'a>> = Vec::new();
-            match state {
-                State::Parallel(p) => {
-                    for (i, b) in p.branches.iter().enumerate().rev() {
-                        children.push(Frame {
-                            states: Members::Map(b.states.iter()),
-                            base: format!("{pointer}/Branches/{i}/States"),
-                            lang: b.query_language.unwrap_or(lang_here),
-                            depth: depth + 1,
-                        });
-                    }
+    let mut stack = vec![first];
+    while let Some(top) = stack.last_mut() {
+        let Some((name, state)) = top.states.next() else {
+            stack.pop();
+            continue;
+        };
+        let pointer = crate::diagnostics::pointer_push(&top.base, name);
+        let lang_here = state.query_language(top.lang);
+        let depth = top.depth;
+        // Children are pushed after the state is handed over, last branch first, so that the
+        // first branch is visited next (depth first, definition order).
+        let mut children: Vec<Frame<'a>> = Vec::new();
+        match state {
+            State::Parallel(p) => {
+                for (i, b) in p.branches.iter().enumerate().rev() {
+                    children.push(Frame {
+                        states: WalkStates::Map(b.states.iter()),
+                        base: format!("{pointer}/Branches/{i}/States"),
+                        lang: b.query_language.unwrap_or(lang_here),
+                        depth: depth + 1,
+                    });
                 }
-                State::Map(m) => {
-                    let proc_ = match (&m.item_processor, &m.iterator) {
-                        (Some(p), _) => Some(("ItemProcessor", p)),
-                        (None, Some(i)) => Some(("Iterator", i)),
-                        _ => None,
-                    };
-                    if let Some((field, p)) = proc_ {
-                        children.push(Frame {
-                            states: Members::Map(p.states.iter()),
-                            base: format!("{pointer}/{field}/States"),
-                            lang: p.query_language.unwrap_or(lang_here),
-                            depth: depth + 1,
-                        });
-                    }
-                }
-                _ => {}
             }
-            f(StatePlace {
-                pointer,
-                name,
-                state,
-                query_language: lang_here,
-                depth,
-            });
-            stack.extend(children);
+            State::Map(m) => {
+                let proc_ = match (&m.item_processor, &m.iterator) {
+                    (Some(p), _) => Some(("ItemProcessor", p)),
+                    (None, Some(i)) => Some(("Iterator", i)),
+                    _ => None,
+                };
+                if let Some((field, p)) = proc_ {
+                    children.push(Frame {
+                        states: WalkStates::Map(p.states.iter()),
+                        base: format!("{pointer}/{field}/States"),
+                        lang: p.query_language.unwrap_or(lang_here),
+                        depth: depth + 1,
+                    });
+                }
+            }
+            _ => {}
         }
+        f(StatePlace {
+            pointer,
+            name,
+            state,
+            query_language: lang_here,
+            depth,
+        });
+        stack.extend(children);
     }
 }
 

@@ -299,8 +299,7 @@ impl Nodes {
     }
 
     fn hash(&self, name: &str) -> u64 {
-        use std::hash::BuildHasher;
-        self.hasher.hash_one(name)
+        hash_name(&self.hasher, name)
     }
 
     /// Whether a state of this name was kept.
@@ -352,9 +351,8 @@ impl Nodes {
             ..
         } = self;
         let rehash = |&j: &u32| {
-            use std::hash::BuildHasher;
             let s = nodes[j as usize].name;
-            hasher.hash_one(&text[s.0 as usize..(s.0 + s.1) as usize])
+            hash_name(hasher, &text[s.0 as usize..(s.0 + s.1) as usize])
         };
         index.insert_unique(hash, i, rehash);
     }
@@ -366,6 +364,12 @@ impl Nodes {
             .filter(|n| n.has(Node::NO_BRANCHES))
             .map(|n| self.str(n.name))
     }
+}
+
+/// A state name's hash in [`Nodes::index`] (one function: the table rehashes with it too).
+fn hash_name(hasher: &foldhash::fast::RandomState, name: &str) -> u64 {
+    use std::hash::BuildHasher;
+    hasher.hash_one(name)
 }
 
 /// One of [`Nodes`].
