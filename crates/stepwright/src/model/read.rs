@@ -546,28 +546,26 @@ impl<'a, 'e, 'p> Obj<'a, 'e, 'p> {
     #[inline]
     fn get(&mut self, key: &'static str) -> Option<&'a J<'a>> {
         self.used.push(key);
-        let i = self.position(key)?;
-        if i < 64 {
-            self.found |= 1 << i;
-        }
-        Some(&self.map[i].1)
-    }
-
-    /// The value of `key`, without marking it read.
-    fn lookup(&self, key: &str) -> Option<&'a J<'a>> {
-        let map: &'a Members<'a> = self.map;
-        self.position(key).map(|i| &map[i].1)
-    }
-
-    /// Where `key` is among the members. State objects have a handful of keys: a scan (after the
-    /// length bitmap) is cheaper than hashing each of the ~20 names the reader asks for (keys are
-    /// unique: see [`super::json::parse`]).
-    #[inline]
-    fn position(&self, key: &str) -> Option<usize> {
         if self.lens & key_len_bit(key) == 0 {
             return None;
         }
-        self.map.iter().position(|(k, _)| same_key(k, key))
+        let map: &'a Members<'a> = self.map;
+        let i = map.iter().position(|(k, _)| same_key(k, key))?;
+        if i < 64 {
+            self.found |= 1 << i;
+        }
+        Some(&map[i].1)
+    }
+
+    /// The value of `key`. State objects have a handful of keys: a scan of the members is cheaper
+    /// than hashing each of the ~20 names the reader asks for (keys are unique: see
+    /// [`super::json::parse`]).
+    fn lookup(&self, key: &str) -> Option<&'a J<'a>> {
+        if self.lens & key_len_bit(key) == 0 {
+            return None;
+        }
+        let map: &'a Members<'a> = self.map;
+        map.iter().find(|(k, _)| same_key(k, key)).map(|(_, v)| v)
     }
 
     fn has(&self, key: &str) -> bool {
