@@ -94,6 +94,14 @@ def make_handler(rt: Runtime):
     return Handler
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Connections reset by a killed process are expected: no traceback for them."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def peak_rss_kb(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -117,14 +125,9 @@ def main():
     if not cmd:
         ap.error("give the bootstrap command after --")
     with open(args.event, "rb") as f:
-        rt = Runtime(f.read())
-    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(rt))
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    port = server.server_address[1]
+        event = f.read()
     env = dict(os.environ)
     env.update({
-        "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
         "AWS_LAMBDA_FUNCTION_NAME": "coldstart",
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -139,7 +142,15 @@ def main():
         env[k] = v
     times, rss, last = [], [], None
     for _ in range(args.runs):
+        # A fresh Runtime API server per run: a process killed after its response may have a
+        # poll for the next event in flight, and on a shared server that poll could be handed
+        # the next run's event (the next process then waited forever for one).
+        rt = Runtime(event)
         rt.reset()
+        server = QuietServer(("127.0.0.1", 0), make_handler(rt))
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        env["AWS_LAMBDA_RUNTIME_API"] = f"127.0.0.1:{server.server_address[1]}"
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         hwm = None
@@ -152,6 +163,9 @@ def main():
         hwm = peak_rss_kb(proc.pid) or hwm
         proc.kill()
         _, err = proc.communicate()
+        rt.reset()  # releases this run's parked polls
+        server.shutdown()
+        server.server_close()
         if result is None:
             sys.exit(f"no response from {cmd[0]} (exit {proc.returncode}): {err.decode(errors='replace')[-2000:]}")
         times.append((result[2] - start) * 1000.0)
@@ -170,7 +184,6 @@ def main():
         "result": last[0],
         "response": last[1].decode(errors="replace")[:300],
     }))
-    server.shutdown()
 
 
 if __name__ == "__main__":
