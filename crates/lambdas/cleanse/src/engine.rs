@@ -1110,15 +1110,61 @@ fn dedupe_key(row: &Row, slots: &[usize], buf: &mut Vec<u8>) {
     }
 }
 
-/// [`dedupe_key`], and where each slot's bytes start in `buf` (a null is the one byte `0`).
-fn dedupe_key_marked(row: &Row, slots: &[usize], buf: &mut Vec<u8>, marks: &mut Vec<u32>) {
-    buf.clear();
-    marks.clear();
-    for &s in slots {
-        marks.push(buf.len() as u32);
-        key_cell(buf, row, row.cells[s]);
+/// The one-pass dedupe fingerprint ([`one_pass`], and the writing pass of the input after its
+/// spool limit): the key's slots that are not imputed hashed together as in [`dedupe_key`], plus
+/// one hash per imputed slot ([`part_fp`], by its place in the key). A row with holes (imputed
+/// columns whose values are not known yet: bit `k` of `holes` for the `k`-th imputed column)
+/// leaves those parts out; once the imputed values are known, adding their parts gives the
+/// fingerprint the row has with the values filled in. Two rows get the same fingerprint when
+/// their keys are equal, and different ones otherwise up to 128-bit hash collisions (as for
+/// [`dedupe_key`]'s `xxh3_128`: the parts are independent 128-bit hashes, summed).
+#[inline]
+fn split_fp(
+    row: &Row,
+    slots: &[usize],
+    key_k: &[Option<u16>],
+    holes: u64,
+    key: &mut Vec<u8>,
+) -> u128 {
+    key.clear();
+    key.reserve(slots.len() * 15 + row.rec.buf.len());
+    let mut parts = 0u128;
+    for (i, (&s, &k)) in slots.iter().zip(key_k).enumerate() {
+        match k {
+            None => key_cell(key, row, row.cells[s]),
+            Some(k) if (holes >> k) & 1 == 0 => {
+                parts = parts.wrapping_add(part_fp(i, row, row.cells[s]));
+            }
+            Some(_) => {}
+        }
+    }
+    xxhash_rust::xxh3::xxh3_128(key).wrapping_add(parts)
+}
+
+/// One imputed slot's part of [`split_fp`]: the cell's value (its [`key_cell`] bytes but the
+/// type tag, 8 bytes for a number) hashed with a seed made of the slot's place `i` in the key and
+/// the cell's type tag.
+#[inline]
+fn part_fp(i: usize, row: &Row, c: Cell) -> u128 {
+    let seed = |tag: u64| PART_SEED.wrapping_add((i as u64) << 8 | tag);
+    match c {
+        Cell::Null => xxhash_rust::xxh3::xxh3_128_with_seed(&[], seed(0)),
+        Cell::Int(v) => xxhash_rust::xxh3::xxh3_128_with_seed(&v.to_le_bytes(), seed(2)),
+        Cell::Float(f, ..) => {
+            let f = if f == 0.0 { 0.0 } else { f };
+            xxhash_rust::xxh3::xxh3_128_with_seed(&f.to_bits().to_le_bytes(), seed(3))
+        }
+        // (an imputed column holds numbers or null: other cells only in theory)
+        _ => {
+            let mut v = Vec::new();
+            key_cell(&mut v, row, c);
+            xxhash_rust::xxh3::xxh3_128_with_seed(&v, seed(255))
+        }
     }
 }
+
+/// The seed of [`part_fp`]'s first slot (any constant: it only has to differ per slot).
+const PART_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// One cell's part of a dedupe key.
 #[inline(always)]
@@ -1881,7 +1927,7 @@ pub(crate) fn write_pass<R: Read + Send, W: Write, J: Write>(
     write_header(plan, &mut out.buf);
     let mut total = WriteChunk::default();
     let mut cexec = Exec::new(plan);
-    let counts = write_body(plan, rdr, &mut out, &mut rej, &mut cexec, &mut total)?;
+    let counts = write_body(plan, rdr, &mut out, &mut rej, &mut cexec, &mut total, None)?;
     let dedupe_bytes: usize = cexec.dedupe.iter().map(|d| d.heap_bytes()).sum();
     drop(cexec);
     let bytes_in = rdr.bytes_read();
@@ -1898,6 +1944,7 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
     rej: &mut Sink<J>,
     cexec: &mut Exec<'p>,
     total: &mut WriteChunk,
+    split_keys: Option<&[Option<u16>]>,
 ) -> Result<Vec<Counts>, CleanseError> {
     let json_keys = json_keys(plan);
     let ncols = plan.input_names.len();
@@ -1953,8 +2000,14 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
                         write_row(plan, row, &mut r.out, json_keys);
                     }
                     Ok(()) if fast => {
-                        dedupe_key(row, dedupe_slots, key);
-                        let fp = xxhash_rust::xxh3::xxh3_128(key);
+                        let fp = match split_keys {
+                            // (after a one pass: its fingerprints)
+                            Some(key_k) => split_fp(row, dedupe_slots, key_k, 0, key),
+                            None => {
+                                dedupe_key(row, dedupe_slots, key);
+                                xxhash_rust::xxh3::xxh3_128(key)
+                            }
+                        };
                         write_row(plan, row, &mut r.out, json_keys);
                         r.rows.push(Pend::Fingerprint {
                             fp,
@@ -2076,6 +2129,9 @@ pub const SPOOL_LIMIT: u64 = 256 << 20;
 thread_local! {
     /// Tests: the spools' memory bound and total limit on this thread (0 = the defaults), and
     /// whether `run_passes` may make one pass.
+    /// Tests: how the last `one_pass` on this thread ended (1 = one pass, 2 = back to two
+    /// passes, 3 = one pass up to the spool limit and a writing pass of the rest).
+    static TEST_ENDED: std::cell::Cell<u8> = const { std::cell::Cell::new(0) };
     static TEST_SPOOL: std::cell::Cell<(usize, u64, bool)> =
         const { std::cell::Cell::new((0, 0, true)) };
 }
@@ -2263,34 +2319,6 @@ impl HoleRec {
     }
 }
 
-/// Reads a hole row's dedupe key into `key`, each hole's part filled in from `parts`. In the
-/// spool, after its length (u32): `key_len u32, n u32, n × (offset u32, k u32), key bytes` (the
-/// key has a null byte per hole).
-fn read_key(r: &mut Blocks<'_>, parts: &[Vec<u8>], key: &mut Vec<u8>) -> std::io::Result<()> {
-    let mut c = record(r)?;
-    let len = c.u32()? as usize;
-    let n = c.u32()? as usize;
-    let mut holes = c.bytes(n * 8)?;
-    let bytes = c.bytes(len)?;
-    key.clear();
-    let mut prev = 0usize;
-    for _ in 0..n {
-        let mut h = Cur(holes);
-        let (off, k) = (h.u32()? as usize, h.u32()? as usize);
-        holes = h.0;
-        match (bytes.get(prev..off), parts.get(k)) {
-            (Some(b), Some(p)) => {
-                key.extend_from_slice(b);
-                key.extend_from_slice(p);
-            }
-            _ => return Err(std::io::Error::other("a bad hole record in the spool")),
-        }
-        prev = off + 1;
-    }
-    key.extend_from_slice(bytes.get(prev..).unwrap_or_default());
-    Ok(())
-}
-
 /// Appends a hole row's output line with the imputed values' texts in its holes.
 #[inline]
 fn fill_line(
@@ -2412,6 +2440,12 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         hole_counts: vec![0; nslots],
         ..WriteChunk::default()
     };
+    // per output column / dedupe slot: its imputed column, if any
+    let kof = |s: usize| slots.iter().position(|&t| t == s).map(|k| k as u16);
+    let key_k: Vec<Option<u16>> = match plan.ops.get(split) {
+        Some(Op::Dedupe { slots }) => slots.iter().map(|&s| kof(s)).collect(),
+        _ => Vec::new(),
+    };
     let (states, cexec) = {
         let plan: &Plan = plan;
         let json_keys = json_keys(plan);
@@ -2419,10 +2453,8 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
             Some(Op::Dedupe { slots }) => slots,
             _ => &[],
         };
-        // per output column / dedupe slot: its imputed column, if any
-        let kof = |s: usize| slots.iter().position(|&t| t == s).map(|k| k as u16);
+        // per output column: its imputed column, if any
         let out_k: Vec<Option<u16>> = plan.out_slots.iter().map(|&s| kof(s)).collect();
-        let key_k: Vec<Option<u16>> = dedupe_slots.iter().map(|&s| kof(s)).collect();
         let mut cexec = Exec::new(plan);
         let mut crow = Row::default();
         let mut cparser = rdr.chunk_parser();
@@ -2438,7 +2470,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                     parser.clone(),
                     Row::default(),
                     Vec::new(),
-                    (Vec::new(), Vec::new()),
+                    Vec::new(),
                 )
             },
             || WriteChunk {
@@ -2446,7 +2478,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                 hole_counts: vec![0; nslots],
                 ..WriteChunk::default()
             },
-            |(exec, parser, row, key, (marks, kmarks)), chunk, r: &mut WriteChunk| {
+            |(exec, parser, row, key, marks), chunk, r: &mut WriteChunk| {
                 r.out.clear();
                 r.rej.clear();
                 r.rows.clear();
@@ -2514,8 +2546,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                             r.rows_out += 1;
                             write_row(plan, row, &mut r.out, json_keys);
                         } else {
-                            dedupe_key(row, dedupe_slots, key);
-                            let fp = xxhash_rust::xxh3::xxh3_128(key);
+                            let fp = split_fp(row, dedupe_slots, key_k, 0, key);
                             write_row(plan, row, &mut r.out, json_keys);
                             r.rows.push(Pend::Fingerprint {
                                 fp,
@@ -2546,21 +2577,10 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                     }
                     h.extend_from_slice(raw);
                     if dedupe {
-                        dedupe_key_marked(row, dedupe_slots, key, kmarks);
-                        let kb = &mut r.keys;
-                        let at_len = kb.len();
-                        put_u32(kb, 0);
-                        put_u32(kb, key.len() as u32);
-                        put_u32(kb, key_k.iter().filter(|&&k| is_hole(k)).count() as u32);
-                        for (&off, &k) in kmarks.iter().zip(key_k) {
-                            if let Some(k) = k.filter(|_| is_hole(k)) {
-                                put_u32(kb, off);
-                                put_u32(kb, k as u32);
-                            }
-                        }
-                        kb.extend_from_slice(key);
-                        let n = (kb.len() - at_len - 4) as u32;
-                        kb[at_len..at_len + 4].copy_from_slice(&n.to_le_bytes());
+                        // the fingerprint without the holes' parts, and the holes
+                        let fp = split_fp(row, dedupe_slots, key_k, holes, key);
+                        r.keys.extend_from_slice(&fp.to_le_bytes());
+                        put_u64(&mut r.keys, holes);
                     }
                     r.rows.push(Pend::Hole {
                         out_start: line_start,
@@ -2695,6 +2715,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         )?;
         (states, cexec)
     };
+    crate::trace::mark("pass: threads joined");
     let mut counts = cexec.counts.clone();
     for (t, c) in counts.iter_mut().zip(&ccounts) {
         t.changed += c.changed;
@@ -2708,6 +2729,8 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     drop(states);
     set_fills(plan, stage, &slots, &collectors);
     let Some([mut out_sp, mut rej_sp, mut hol_sp, mut key_sp]) = spools else {
+        #[cfg(test)]
+        TEST_ENDED.with(|t| t.set(2));
         return Ok(OnePass::TwoPasses);
     };
     let plan: &Plan = plan;
@@ -2715,7 +2738,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     // each imputed column's final value (imputed, then the range rules), its text and key part;
     // and what one hole in it adds to the ops' counts
     let mut texts = Vec::with_capacity(nslots);
-    let mut key_parts = Vec::with_capacity(nslots);
+    let mut hole_parts = Vec::with_capacity(nslots);
     for (k, &s) in slots.iter().enumerate() {
         let mut fexec = Exec::new(plan);
         let mut row = Row {
@@ -2732,29 +2755,42 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         let mut t = Vec::new();
         cell_text(plan, &row, c, &mut t);
         texts.push(t);
-        let mut kp = Vec::new();
-        key_cell(&mut kp, &row, c);
-        key_parts.push(kp);
+        // its part of a hole row's dedupe fingerprint: one per place in the key
+        hole_parts.push(
+            key_k
+                .iter()
+                .enumerate()
+                .filter(|&(_, &kk)| kk == Some(k as u16))
+                .fold(0u128, |a, (i, _)| a.wrapping_add(part_fp(i, &row, c))),
+        );
         for (t, c) in counts.iter_mut().zip(&fexec.counts) {
             t.changed += c.changed * total.hole_counts[k];
         }
     }
+    crate::trace::mark("end: imputed values");
     // the hole rows' dedupe, in input order, before anything is written
     let mut dup = vec![false; if dedupe { nholes as usize } else { 0 }];
     let mut hset = FingerprintSet::empty();
     let mut h = HoleRec::default();
-    let mut key = Vec::new();
     // (kept for the writing pass of the rest, if any: the hole rows' keys join the dedupe set)
     let mut hole_fps = Vec::new();
     if dedupe {
         let mut kr = Blocks::new(key_sp.reader().map_err(io_err)?);
-        // (WARM keys at a time: both sets' slots are read for all of them first, so that their
+        // (WARM rows at a time: both sets' slots are read for all of them first, so that their
         // cache misses overlap)
         let mut fps = [0u128; WARM];
         for ds in dup.chunks_mut(WARM) {
             for f in fps.iter_mut().take(ds.len()) {
-                read_key(&mut kr, &key_parts, &mut key).map_err(io_err)?;
-                *f = xxhash_rust::xxh3::xxh3_128(&key);
+                let mut c = Cur(kr.take(24).map_err(io_err)?);
+                let (lo, hi) = (c.u64().map_err(io_err)?, c.u64().map_err(io_err)?);
+                let holes = c.u64().map_err(io_err)?;
+                *f = ((hi as u128) << 64 | lo as u128).wrapping_add(
+                    hole_parts
+                        .iter()
+                        .enumerate()
+                        .filter(|&(k, _)| (holes >> k) & 1 == 1)
+                        .fold(0u128, |a, (_, &p)| a.wrapping_add(p)),
+                );
             }
             let fps = &fps[..ds.len()];
             seen.warm(fps.iter().copied());
@@ -2762,6 +2798,8 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
             for (d, &fp) in ds.iter_mut().zip(fps) {
                 if seen.contains(fp) {
                     // a row without holes has this key: which came first decides
+                    #[cfg(test)]
+                    TEST_ENDED.with(|t| t.set(2));
                     return Ok(OnePass::TwoPasses);
                 }
                 *d = !hset.insert(fp);
@@ -2771,6 +2809,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
             }
         }
     }
+    crate::trace::mark("end: hole keys checked");
     let mut out = Sink::new(output);
     let mut rej = Sink::new(rejects);
     write_header(plan, &mut out.buf);
@@ -2834,12 +2873,16 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         pour(&mut orr, gap(olen, odone)?, &mut out, &mut block)?;
         pour(&mut rr, gap(rlen, rdone)?, &mut rej, &mut block)?;
     }
+    crate::trace::mark("end: spools written out");
     drop(cexec);
     let Some(from) = rest_from else {
         let dedupe_bytes = seen.heap_bytes() + hset.heap_bytes();
         let bytes_in = rdr.bytes_read();
-        return finish(plan, &total, &counts, dedupe_bytes, bytes_in, 1, out, rej)
-            .map(OnePass::Done);
+        return finish(plan, &total, &counts, dedupe_bytes, bytes_in, 1, out, rej).map(|r| {
+            #[cfg(test)]
+            TEST_ENDED.with(|t| t.set(1));
+            OnePass::Done(r)
+        });
     };
     // the rest of the input: a writing pass from the first chunk not spooled, deduplicating
     // against every row written so far
@@ -2853,7 +2896,15 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         }
         cexec.dedupe[split] = seen;
     }
-    let more = write_body(plan, &mut rdr, &mut out, &mut rej, &mut cexec, &mut total)?;
+    let more = write_body(
+        plan,
+        &mut rdr,
+        &mut out,
+        &mut rej,
+        &mut cexec,
+        &mut total,
+        Some(&key_k),
+    )?;
     for (t, c) in counts.iter_mut().zip(&more) {
         t.changed += c.changed;
         t.dropped += c.dropped;
@@ -2861,6 +2912,8 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     let dedupe_bytes: usize = cexec.dedupe.iter().map(|d| d.heap_bytes()).sum();
     drop(cexec);
     let bytes_in = rdr.bytes_read();
+    #[cfg(test)]
+    TEST_ENDED.with(|t| t.set(3));
     finish(plan, &total, &counts, dedupe_bytes, bytes_in, 2, out, rej).map(OnePass::Done)
 }
 
@@ -2921,7 +2974,9 @@ fn finish<W: Write, J: Write>(
         }
     }
     let (bytes_out, _) = out.finish().map_err(io_err)?;
+    crate::trace::mark("finish: output flushed and dropped");
     let (rejects_bytes, _) = rej.finish().map_err(io_err)?;
+    crate::trace::mark("finish: rejects flushed and dropped");
     let report = Report {
         rows_in: total.rows_in,
         rows_out: total.rows_out,
@@ -2946,7 +3001,7 @@ fn finish<W: Write, J: Write>(
 
 #[cfg(test)]
 mod tests {
-    use super::{TEST_CHUNK_BYTES, TEST_SPOOL};
+    use super::{TEST_CHUNK_BYTES, TEST_ENDED, TEST_SPOOL};
     use crate::Config;
     use serde_json::json;
 
@@ -3223,5 +3278,65 @@ mod tests {
         let two = run_spool(&cfg(), cases[1], 0, (0, u64::MAX, true));
         assert_eq!(two.2.passes, 2);
         assert_eq!(String::from_utf8_lossy(&two.0), "k,x\na,1\nb,2.0\nc,3\n");
+    }
+
+    #[test]
+    fn one_pass_fingerprints_carry_into_the_writing_pass_after_the_spool_limit() {
+        // rows with and without holes, then all of them again: past the spool limit the
+        // repeats are duplicates of rows the one pass kept (hole rows among them), found through
+        // the one pass's fingerprints; x and y never equal their means (no fallback)
+        let mut data = String::from("id,k,x,y\n");
+        let mut rows = String::new();
+        for i in 0..14_000u64 {
+            let x = if i % 5 == 0 {
+                String::new()
+            } else {
+                format!("{}.{:07}", i % 37, (i * 7919) % 10_000_000)
+            };
+            let y = if i % 7 == 3 {
+                "NA".to_string()
+            } else {
+                format!("{}.{:05}", (i * 31) % 1000, (i * 104_729) % 100_000)
+            };
+            rows.push_str(&format!(
+                "{},{},{x},{y}\n",
+                i % 900,
+                ["a", "b", "c"][i as usize % 3]
+            ));
+        }
+        data.push_str(&rows);
+        data.push_str(&rows);
+        for (dedupe, out) in [
+            (json!({"rule": "dedupe"}), json!({})),
+            (
+                json!({"rule": "dedupe", "columns": ["x", "k", "y"]}),
+                json!({"format": "jsonl"}),
+            ),
+        ] {
+            let cfg = Config::from_value(&json!({"rules": [
+                {"rule": "null_markers", "values": ["", "NA"]},
+                {"rule": "coerce", "columns": {"x": "float", "y": "float", "id": "int"}},
+                {"rule": "impute", "strategy": "mean", "columns": ["y", "x"]},
+                {"rule": "range", "min": -1e9, "max": 1e9, "action": "clip", "columns": ["x"]},
+                dedupe
+            ], "output": out}))
+            .unwrap();
+            let two = run_spool(&cfg, &data, 0, (0, 0, false));
+            assert!(two.2.rows_rejected >= 1200, "{:?}", two.2);
+            let one = run_spool(&cfg, &data, 4096, (0, u64::MAX, true));
+            assert_eq!(TEST_ENDED.with(|t| t.get()), 1);
+            same(&one, &two, "one pass");
+            // (the first chunk holds what the reader read first: 256 KiB of input, ~700 KB of
+            // spool; the rows are repeated from ~330 KB of input on)
+            for (chunk, limit) in [(4096, 750_000), (4096, 850_000), (97, 800_000)] {
+                let over = run_spool(&cfg, &data, chunk, (64, limit, true));
+                assert_eq!(
+                    TEST_ENDED.with(|t| t.get()),
+                    3,
+                    "chunk {chunk}, limit {limit}"
+                );
+                same(&over, &two, &format!("chunk {chunk}, limit {limit}"));
+            }
+        }
     }
 }

@@ -1219,8 +1219,19 @@ impl<R: Read + Send> RecordReader<R> {
             let rdr = &mut *self;
             scope.spawn(move || {
                 let mut seq = 0u64;
+                let mut busy = 0.0f64;
                 while let Ok(mut slot) = free_rx.recv() {
+                    let t = crate::trace::now_ms();
                     let res = rdr.next_chunk(&mut slot.chunk);
+                    if crate::trace::on() {
+                        busy += crate::trace::now_ms() - t;
+                        if seq == 0 {
+                            crate::trace::mark("pass: first chunk read");
+                        }
+                        if slot.chunk.kind == ChunkKind::End {
+                            crate::trace::note(format_args!("pass: reader busy {busy:.1} ms"));
+                        }
+                    }
                     let stop = match res {
                         Ok(()) => slot.chunk.kind == ChunkKind::End,
                         Err(e) => {
@@ -1241,6 +1252,8 @@ impl<R: Read + Send> RecordReader<R> {
                     let work_rx = &work_rx;
                     scope.spawn(move || {
                         let mut state = init();
+                        let mut busy = 0.0f64;
+                        let report = Busy(&mut busy, "worker");
                         loop {
                             let item = match work_rx.lock() {
                                 Ok(rx) => rx.recv(),
@@ -1250,10 +1263,18 @@ impl<R: Read + Send> RecordReader<R> {
                                 return state;
                             };
                             if slot.chunk.kind != ChunkKind::End {
+                                let t = crate::trace::now_ms();
                                 let run = std::panic::AssertUnwindSafe(|| {
                                     work(&mut state, &slot.chunk, &mut slot.result)
                                 });
-                                if std::panic::catch_unwind(run).is_err() {
+                                let res = std::panic::catch_unwind(run);
+                                if crate::trace::on() {
+                                    *report.0 += crate::trace::now_ms() - t;
+                                    if seq == 0 {
+                                        crate::trace::mark("pass: first chunk worked");
+                                    }
+                                }
+                                if res.is_err() {
                                     slot.error = Some(io::Error::other("a worker thread panicked"));
                                     let _ = done_tx.send((seq, slot));
                                     return state;
@@ -1269,6 +1290,7 @@ impl<R: Read + Send> RecordReader<R> {
             drop(done_tx);
             let mut pending: std::collections::BTreeMap<u64, Slot<S>> = Default::default();
             let mut expected = 0u64;
+            let mut busy = 0.0f64;
             let outcome = (|| -> Result<(), E> {
                 while let Ok((seq, slot)) = done_rx.recv() {
                     pending.insert(seq, slot);
@@ -1277,9 +1299,20 @@ impl<R: Read + Send> RecordReader<R> {
                             return Err(e.into());
                         }
                         if slot.chunk.kind == ChunkKind::End {
+                            if crate::trace::on() {
+                                crate::trace::mark("pass: last chunk consumed");
+                                crate::trace::note(format_args!(
+                                    "pass: in-order stage busy {busy:.1} ms over {expected} chunks"
+                                ));
+                            }
                             return Ok(());
                         }
+                        let t = crate::trace::now_ms();
                         consume(&slot.chunk, &mut slot.result)?;
+                        busy += crate::trace::now_ms() - t;
+                        if expected == 0 {
+                            crate::trace::mark("pass: first chunk consumed");
+                        }
                         expected += 1;
                         let _ = free_tx.send(slot);
                     }
@@ -1303,6 +1336,15 @@ impl<R: Read + Send> RecordReader<R> {
             }
             Ok(states)
         })
+    }
+}
+
+/// Prints a thread's busy time when it ends (timings on).
+struct Busy<'a>(&'a mut f64, &'static str);
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        crate::trace::note(format_args!("pass: {} busy {:.1} ms", self.1, self.0));
     }
 }
 

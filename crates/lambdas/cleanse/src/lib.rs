@@ -50,6 +50,8 @@ pub mod input;
 pub mod output;
 mod spool;
 pub mod stats;
+#[doc(hidden)]
+pub mod trace;
 pub mod types;
 
 use std::collections::BTreeMap;
@@ -232,6 +234,7 @@ where
     let mut rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
     let columns = rdr.columns().to_vec();
     let mut plan = Plan::compile(cfg, &columns)?;
+    trace::mark("opened, plan compiled");
     let mut reopen = || {
         let rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
         if rdr.columns() != columns.as_slice() {
@@ -243,7 +246,10 @@ where
     };
     if plan.one_pass_ok() {
         match engine::one_pass(&mut plan, &mut rdr, &mut reopen, &mut output, &mut rejects)? {
-            engine::OnePass::Done(report) => return Ok(report),
+            engine::OnePass::Done(report) => {
+                trace::mark("one pass returned (spools and sets dropped)");
+                return Ok(report);
+            }
             engine::OnePass::TwoPasses => {
                 // nothing written; the statistics are set: the writing pass
                 let mut rdr = reopen()?;
