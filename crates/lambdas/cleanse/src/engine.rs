@@ -1770,7 +1770,8 @@ struct WriteChunk {
     malformed: [u64; 5],
     /// One pass: per imputed column, its values (in row order) for the statistics.
     vals: Vec<Vec<f64>>,
-    /// One pass: the hole records of the chunk's [`Pend::Hole`] rows, and their keys.
+    /// One pass: the hole records of the chunk's [`Pend::Hole`] rows, and their fingerprints
+    /// without the holes' parts (16 bytes) and holes (8 bytes).
     holes: Vec<u8>,
     keys: Vec<u8>,
     /// One pass: per imputed column, the rows with a hole in it.
@@ -2119,7 +2120,7 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
 
 /// Bytes each spool of [`one_pass`] keeps in memory before moving to a temporary file.
 pub const SPOOL_MEMORY: usize = 2 << 20;
-/// The most [`one_pass`] spools in all (output, rejects, hole records, their keys): a bound on
+/// The most [`one_pass`] spools in all (output, rejects, hole records, their fingerprints): a bound on
 /// the temporary files (Lambda's `/tmp` holds 512 MB by default). The chunks after it take a
 /// statistics pass and a writing pass (about the first 170 MB of a CSV like the benchmark's are
 /// done in one pass).
@@ -2186,7 +2187,7 @@ impl Plan {
     }
 }
 
-/// Reads the records of a spool (hole records, their keys) a block at a time.
+/// Reads the records of a spool (hole records, their fingerprints) a block at a time.
 struct Blocks<'a> {
     r: crate::spool::SpoolReader<'a>,
     buf: Vec<u8>,
@@ -2381,10 +2382,11 @@ fn pour<W: Write>(
 /// Mean/median imputation in **one pass** over the input (plans [`Plan::one_pass_ok`] accepts):
 /// the workers run every op (the imputation has no values yet) and collect the statistics; a row
 /// with nothing to impute is final (written, deduplicated in input order); a row with a null to
-/// impute is written with holes where the imputed values go, and its dedupe key too. Output,
-/// rejects and these hole records go to spools (memory, then a temporary file). At the end the
-/// imputed values are known: each imputed column's final value (after the `range` rules) is one
-/// text and one key part, filled into the holes; the hole rows are deduplicated among
+/// impute is written with holes where the imputed values go, and its dedupe fingerprint
+/// without the holes' parts ([`split_fp`]: every row's fingerprint here). Output, rejects and
+/// these hole records go to spools (memory, then a temporary file). At the end the imputed
+/// values are known: each imputed column's final value (after the `range` rules) is one text
+/// and one fingerprint part, filled into the holes; the hole rows are deduplicated among
 /// themselves in input order, and everything is written out in input order.
 ///
 /// When the spools would exceed [`SPOOL_LIMIT`], the chunks spooled so far are finished as above
