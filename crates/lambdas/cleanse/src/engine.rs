@@ -1119,26 +1119,42 @@ fn dedupe_key(row: &Row, slots: &[usize], buf: &mut Vec<u8>) {
 /// their keys are equal, and different ones otherwise up to 128-bit hash collisions (as for
 /// [`dedupe_key`]'s `xxh3_128`: the parts are independent 128-bit hashes, summed).
 #[inline]
-fn split_fp(
-    row: &Row,
-    slots: &[usize],
-    key_k: &[Option<u16>],
-    holes: u64,
-    key: &mut Vec<u8>,
-) -> u128 {
+fn split_fp(row: &Row, sk: &SplitKey, holes: u64, key: &mut Vec<u8>) -> u128 {
     key.clear();
-    key.reserve(slots.len() * 15 + row.rec.buf.len());
+    key.reserve(sk.rest.len() * 15 + row.rec.buf.len());
+    for &s in &sk.rest {
+        key_cell(key, row, row.cells[s]);
+    }
     let mut parts = 0u128;
-    for (i, (&s, &k)) in slots.iter().zip(key_k).enumerate() {
-        match k {
-            None => key_cell(key, row, row.cells[s]),
-            Some(k) if (holes >> k) & 1 == 0 => {
-                parts = parts.wrapping_add(part_fp(i, row, row.cells[s]));
-            }
-            Some(_) => {}
+    for &(i, s, k) in &sk.parts {
+        if (holes >> k) & 1 == 0 {
+            parts = parts.wrapping_add(part_fp(i, row, row.cells[s]));
         }
     }
     xxhash_rust::xxh3::xxh3_128(key).wrapping_add(parts)
+}
+
+/// A dedupe key's slots as [`split_fp`] takes them.
+#[derive(Debug, Default)]
+struct SplitKey {
+    /// The slots not imputed, in key order.
+    rest: Vec<usize>,
+    /// The imputed ones: place in the key, slot, imputed column.
+    parts: Vec<(usize, usize, u16)>,
+}
+
+impl SplitKey {
+    /// `slots` (a dedupe key) with `imputed` (the imputed slots, in imputed-column order).
+    fn new(slots: &[usize], imputed: &[usize]) -> Self {
+        let mut sk = SplitKey::default();
+        for (i, &s) in slots.iter().enumerate() {
+            match imputed.iter().position(|&t| t == s) {
+                Some(k) => sk.parts.push((i, s, k as u16)),
+                None => sk.rest.push(s),
+            }
+        }
+        sk
+    }
 }
 
 /// One imputed slot's part of [`split_fp`]: the cell's value (its [`key_cell`] bytes but the
@@ -1945,7 +1961,7 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
     rej: &mut Sink<J>,
     cexec: &mut Exec<'p>,
     total: &mut WriteChunk,
-    split_keys: Option<&[Option<u16>]>,
+    split_keys: Option<&SplitKey>,
 ) -> Result<Vec<Counts>, CleanseError> {
     let json_keys = json_keys(plan);
     let ncols = plan.input_names.len();
@@ -2003,7 +2019,7 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
                     Ok(()) if fast => {
                         let fp = match split_keys {
                             // (after a one pass: its fingerprints)
-                            Some(key_k) => split_fp(row, dedupe_slots, key_k, 0, key),
+                            Some(sk) => split_fp(row, sk, 0, key),
                             None => {
                                 dedupe_key(row, dedupe_slots, key);
                                 xxhash_rust::xxh3::xxh3_128(key)
@@ -2488,19 +2504,15 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         hole_counts: vec![0; nslots],
         ..WriteChunk::default()
     };
-    // per output column / dedupe slot: its imputed column, if any
+    // per output column: its imputed column, if any
     let kof = |s: usize| slots.iter().position(|&t| t == s).map(|k| k as u16);
-    let key_k: Vec<Option<u16>> = match plan.ops.get(split) {
-        Some(Op::Dedupe { slots }) => slots.iter().map(|&s| kof(s)).collect(),
-        _ => Vec::new(),
+    let split_key = match plan.ops.get(split) {
+        Some(Op::Dedupe { slots: d }) => SplitKey::new(d, &slots),
+        _ => SplitKey::default(),
     };
     let (states, cexec) = {
         let plan: &Plan = plan;
         let json_keys = json_keys(plan);
-        let dedupe_slots: &[usize] = match plan.ops.get(split) {
-            Some(Op::Dedupe { slots }) => slots,
-            _ => &[],
-        };
         // per output column: its imputed column, if any
         let out_k: Vec<Option<u16>> = plan.out_slots.iter().map(|&s| kof(s)).collect();
         let mut cexec = Exec::new(plan);
@@ -2508,7 +2520,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         let mut cparser = rdr.chunk_parser();
         let parser = cparser.clone();
         let (json_keys, slots, stats_only) = (&json_keys, &slots, &stats_only);
-        let (out_k, key_k) = (&out_k, &key_k);
+        let (out_k, split_key) = (&out_k, &split_key);
         let mut scratch = Vec::new();
         let states = rdr.par_chunks(
             workers(),
@@ -2594,7 +2606,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                             r.rows_out += 1;
                             write_row(plan, row, &mut r.out, json_keys);
                         } else {
-                            let fp = split_fp(row, dedupe_slots, key_k, 0, key);
+                            let fp = split_fp(row, split_key, 0, key);
                             write_row(plan, row, &mut r.out, json_keys);
                             r.rows.push(Pend::Fingerprint {
                                 fp,
@@ -2626,7 +2638,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                     h.extend_from_slice(raw);
                     if dedupe {
                         // the fingerprint without the holes' parts, and the holes
-                        let fp = split_fp(row, dedupe_slots, key_k, holes, key);
+                        let fp = split_fp(row, split_key, holes, key);
                         r.keys.extend_from_slice(&fp.to_le_bytes());
                         put_u64(&mut r.keys, holes);
                     }
@@ -2805,11 +2817,11 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         texts.push(t);
         // its part of a hole row's dedupe fingerprint: one per place in the key
         hole_parts.push(
-            key_k
+            split_key
+                .parts
                 .iter()
-                .enumerate()
-                .filter(|&(_, &kk)| kk == Some(k as u16))
-                .fold(0u128, |a, (i, _)| a.wrapping_add(part_fp(i, &row, c))),
+                .filter(|p| p.2 == k as u16)
+                .fold(0u128, |a, p| a.wrapping_add(part_fp(p.0, &row, c))),
         );
         for (t, c) in counts.iter_mut().zip(&fexec.counts) {
             t.changed += c.changed * total.hole_counts[k];
@@ -3022,7 +3034,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         &mut rej,
         &mut cexec,
         &mut total,
-        Some(&key_k),
+        Some(&split_key),
     )?;
     for (t, c) in counts.iter_mut().zip(&more) {
         t.changed += c.changed;
