@@ -2365,6 +2365,23 @@ fn gap(to: u64, from: u64) -> Result<u64, CleanseError> {
         .ok_or_else(|| CleanseError::Internal("a bad hole record in the spool".into()))
 }
 
+/// Whether `set` holds one of `fps` (the lookups [`WARM`] at a time, the next [`WARM`]'s slots
+/// read first: their cache misses overlap).
+fn clashes(set: &FingerprintSet, fps: &[u128]) -> bool {
+    for (k, batch) in fps.chunks(WARM).enumerate() {
+        if k == 0 {
+            set.warm(batch.iter().copied());
+        }
+        if let Some(next) = fps.get((k + 1) * WARM..) {
+            set.warm(next.iter().take(WARM).copied());
+        }
+        if batch.iter().any(|&fp| set.contains(fp)) {
+            return true;
+        }
+    }
+    false
+}
+
 /// Drops `t` on a thread of its own (not waited for), or here if no thread can be made.
 fn drop_later<T: Send + 'static>(t: T) {
     let _ = std::thread::Builder::new()
@@ -2864,8 +2881,18 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         let (pool_tx, pool_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         let (fps, texts) = (&fps, &texts);
         let mut cparser = rdr.chunk_parser();
-        let filler = scope.spawn(move || -> Result<Filled, CleanseError> {
+        // (the check is split: this thread takes the first half of the hole rows, the other
+        // thread the second half before it fills)
+        let (mine, theirs) = fps.split_at(fps.len() / 2);
+        let (clash_tx, clash_rx) = std::sync::mpsc::channel::<bool>();
+        let seen_ref = &seen;
+        let filler = scope.spawn(move || -> Result<Option<Filled>, CleanseError> {
             crate::trace::mark("end: filler starts");
+            let clash = clashes(seen_ref, theirs);
+            let _ = clash_tx.send(clash);
+            if clash {
+                return Ok(None);
+            }
             let mut hset = FingerprintSet::empty();
             // (kept for the writing pass of the rest, if any: they join the dedupe set)
             let mut hole_fps = Vec::new();
@@ -2950,22 +2977,11 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
             // (closing the spools' files frees ~1.5x the output's size of pages: 20 ms per
             // 100 MB, while the rest finishes)
             drop_later((out_sp, rej_sp, hol_sp, key_sp));
-            Ok((rows_out, dropped, hset, hole_fps))
+            Ok(Some((rows_out, dropped, hset, hole_fps)))
         });
-        // (WARM at a time, the next WARM's slots read first: their misses overlap)
-        let mut clash = false;
-        for (k, batch) in fps.chunks(WARM).enumerate() {
-            if k == 0 {
-                seen.warm(batch.iter().copied());
-            }
-            if let Some(next) = fps.get((k + 1) * WARM..) {
-                seen.warm(next.iter().take(WARM).copied());
-            }
-            if batch.iter().any(|&fp| seen.contains(fp)) {
-                clash = true;
-                break;
-            }
-        }
+        let mut clash = clashes(&seen, mine);
+        // (no answer: the other thread panicked, which its join reports)
+        clash |= clash_rx.recv().unwrap_or(false);
         crate::trace::mark("end: hole rows checked against the others");
         if clash {
             drop(rx);
@@ -2991,7 +3007,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
             .join()
             .map_err(|_| CleanseError::Internal("the spool reader panicked".into()))?;
         written?;
-        filled.map(Some)
+        filled
     })?;
     let Some((rows_out, dropped, hset, hole_fps)) = filled else {
         // a row without holes has a hole row's key: which came first decides
