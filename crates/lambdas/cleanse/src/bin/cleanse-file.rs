@@ -12,24 +12,41 @@ use std::thread::JoinHandle;
 /// an existing one, which for a large file takes the kernel tens of milliseconds (the one-pass
 /// imputation writes nothing before the end of the input). The first write waits for it.
 struct LaterFile {
-    open: Option<JoinHandle<io::Result<File>>>,
+    open: Option<Opening>,
     file: Option<File>,
+}
+
+/// The file being created: on its thread, or already (when no thread could be started).
+enum Opening {
+    Thread(JoinHandle<io::Result<File>>),
+    Done(io::Result<File>),
 }
 
 impl LaterFile {
     fn create(path: &str) -> Self {
-        let path = path.to_string();
+        let create = |path: &str| {
+            File::create(path)
+                .map_err(|e| io::Error::new(e.kind(), format!("cannot create {path}: {e}")))
+        };
+        let owned = path.to_string();
+        let open = match std::thread::Builder::new().spawn(move || create(&owned)) {
+            Ok(h) => Opening::Thread(h),
+            Err(_) => Opening::Done(create(path)),
+        };
         LaterFile {
-            open: Some(std::thread::spawn(move || File::create(path))),
+            open: Some(open),
             file: None,
         }
     }
 
     fn get(&mut self) -> io::Result<&mut File> {
-        if let Some(h) = self.open.take() {
-            let f = h
-                .join()
-                .map_err(|_| io::Error::other("the thread creating the output file failed"))??;
+        if let Some(open) = self.open.take() {
+            let f = match open {
+                Opening::Thread(h) => h.join().map_err(|_| {
+                    io::Error::other("the thread creating the output file failed")
+                })??,
+                Opening::Done(r) => r?,
+            };
             self.file = Some(f);
         }
         self.file
