@@ -125,7 +125,9 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// Pass counts per area, printed as a table (visible with `--nocapture` or on failure).
+/// Pass counts per area, printed as a table. The table goes straight to stderr, past the test
+/// harness's output capture, so that `make test` and CI logs show every pass rate (not only
+/// with `--nocapture` or on failure).
 #[derive(Default)]
 pub struct Tally {
     areas: BTreeMap<String, (usize, usize)>,
@@ -165,7 +167,7 @@ impl Tally {
         &self.failures
     }
 
-    /// Prints the table under a title and returns it.
+    /// Prints the table under a title (to stderr, uncaptured) and returns it.
     pub fn report(&self, title: &str) -> String {
         let mut s = format!("== {title} ==\n");
         for (area, (p, t)) in &self.areas {
@@ -173,7 +175,12 @@ impl Tally {
         }
         let (p, t) = self.totals();
         s.push_str(&format!("  {:<40} {p:>5}/{t:<5}\n", "TOTAL"));
-        println!("{s}");
+        // (`eprintln!` would be captured by libtest; one locked write keeps the table together
+        // when tests run in parallel)
+        use std::io::Write;
+        let _ = std::io::stderr()
+            .lock()
+            .write_all(format!("{s}\n").as_bytes());
         s
     }
 }
