@@ -1855,21 +1855,21 @@ const MALFORMED_KINDS: [MalformedKind; 5] = [
     MalformedKind::InvalidJson,
 ];
 
-/// Writes the rejects line of a row an op dropped.
 /// The rejects line of a row that the in-order stage found to duplicate an earlier one (dropped
 /// by op `op`). Workers keep only its fingerprint, so its record is parsed again from `chunk`
-/// at `at` into `row`.
+/// at byte `pos` (line `line`) into `row`.
 #[allow(clippy::too_many_arguments)]
 fn reject_duplicate(
     exec: &Exec<'_>,
     parser: &mut ChunkParser,
     chunk: &Chunk,
-    mut at: ChunkPos,
+    (pos, line): (usize, u64),
     row: &mut Row,
     op: usize,
     delim: u8,
     out: &mut Vec<u8>,
 ) {
+    let mut at = ChunkPos { pos, line };
     parser.next(chunk, &mut at, &mut row.rec);
     let d = Dropped {
         op,
@@ -1891,6 +1891,7 @@ fn warm_ahead(set: &FingerprintSet, rows: &[Pend], k: usize) {
     }));
 }
 
+/// Writes the rejects line of a row an op dropped.
 fn reject_dropped(exec: &Exec<'_>, row: &Row, d: Dropped, delim: u8, out: &mut Vec<u8>) {
     let reason = exec.drop_reason(row, d);
     let rule = exec.plan.op_rule[d.op];
@@ -2081,10 +2082,6 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
                             run = out_end as usize;
                             cexec.counts[split].dropped += 1;
                             total.rejected += 1;
-                            let at = ChunkPos {
-                                pos: at.0,
-                                line: at.1,
-                            };
                             reject_duplicate(
                                 cexec,
                                 &mut cparser,
@@ -2732,10 +2729,6 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                                     run = out_end as usize;
                                     cexec.counts[split].dropped += 1;
                                     total.rejected += 1;
-                                    let at = ChunkPos {
-                                        pos: at.0,
-                                        line: at.1,
-                                    };
                                     scratch.clear();
                                     reject_duplicate(
                                         &cexec,
@@ -2940,15 +2933,11 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                     std::mem::swap(&mut chunk.data, &mut h.raw);
                     chunk.first_line = h.line;
                     chunk.kind = crate::input::ChunkKind::Records;
-                    let at = ChunkPos {
-                        pos: 0,
-                        line: h.line,
-                    };
                     reject_duplicate(
                         &cexec,
                         &mut cparser,
                         &chunk,
-                        at,
+                        (0, h.line),
                         &mut crow,
                         split,
                         delim,
