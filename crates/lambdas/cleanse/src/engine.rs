@@ -1878,17 +1878,22 @@ fn reject_duplicate(
     reject_dropped(exec, row, d, delim, out);
 }
 
-/// Every [`WARM`] rows, warms `set`'s slots for the fingerprints of the [`WARM`] rows after the
-/// next [`WARM`] (the in-order stage's lookups then find them in cache).
-fn warm_ahead(set: &FingerprintSet, rows: &[Pend], k: usize) {
+/// Every [`WARM`] rows, warms `set`'s slots for the fingerprints (`fp` of a row, if it has one)
+/// of the [`WARM`] rows after the next [`WARM`] (the lookups then find them in cache).
+fn warm_ahead<T>(set: &FingerprintSet, rows: &[T], k: usize, fp: impl Fn(&T) -> Option<u128>) {
     if k % WARM != 0 {
         return;
     }
     let ahead = rows.get(k + WARM..k + 2 * WARM).unwrap_or_default();
-    set.warm(ahead.iter().filter_map(|p| match *p {
+    set.warm(ahead.iter().filter_map(fp));
+}
+
+/// The fingerprint of an in-order stage's row, if it has one.
+fn pend_fp(p: &Pend) -> Option<u128> {
+    match *p {
         Pend::Fingerprint { fp, .. } => Some(fp),
         _ => None,
-    }));
+    }
 }
 
 /// Writes the rejects line of a row an op dropped.
@@ -2067,7 +2072,7 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
             let mut run = 0usize;
             for (k, p) in r.rows.iter().enumerate() {
                 if fast {
-                    warm_ahead(&cexec.dedupe[split], &r.rows, k);
+                    warm_ahead(&cexec.dedupe[split], &r.rows, k, pend_fp);
                 }
                 match *p {
                     Pend::Rejected(end) => {
@@ -2714,7 +2719,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                     let (mut hp, mut kp) = (0usize, 0usize);
                     for (k, p) in r.rows.iter().enumerate() {
                         if dedupe {
-                            warm_ahead(&cexec.dedupe[split], &r.rows, k);
+                            warm_ahead(&cexec.dedupe[split], &r.rows, k, pend_fp);
                         }
                         match *p {
                             Pend::Rejected(end) => {
@@ -2908,11 +2913,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
             let mut crow = Row::default();
             let mut chunk = crate::input::Chunk::default();
             for i in 0..nholes as usize {
-                if i % WARM == 0 {
-                    // (the slots of the rows after the next WARM: their misses overlap)
-                    let ahead = fps.get(i + WARM..).unwrap_or_default();
-                    hset.warm(ahead.iter().take(WARM).copied());
-                }
+                warm_ahead(&hset, fps, i, |&fp| Some(fp));
                 h.read(&mut hr).map_err(io_err)?;
                 pour(&mut orr, gap(h.out_pos, odone)?, &mut o)?;
                 odone = h.out_pos + h.line_len as u64;
