@@ -117,7 +117,7 @@ const POW10: [f64; 23] = [
 /// digits) take Clinger's fast path: that integer (exact in an f64) divided by an exact power of
 /// ten, which IEEE division rounds correctly, so the result is the standard parser's, bit for
 /// bit. Everything else goes to the standard library's parser.
-#[inline]
+#[inline(always)]
 pub fn parse_float(s: &[u8]) -> Option<f64> {
     let (neg, digits) = match s.first()? {
         b'-' => (true, &s[1..]),
@@ -140,6 +140,16 @@ pub fn parse_float(s: &[u8]) -> Option<f64> {
         let (mut fraction, mut frac) = (0u64, 0usize);
         if let [b'.', tail @ ..] = rest {
             rest = tail;
+            // four digits at a time while they last (SWAR), then one by one
+            while let [a, b, c, d, more @ ..] = rest {
+                let w = u32::from_le_bytes([*a, *b, *c, *d]);
+                if let Some(v) = four_digits(w) {
+                    fraction = fraction.wrapping_mul(10_000).wrapping_add(v as u64);
+                    rest = more;
+                } else {
+                    break;
+                }
+            }
             while let [c, tail @ ..] = rest {
                 let d = c.wrapping_sub(b'0');
                 if d > 9 {
@@ -163,6 +173,20 @@ pub fn parse_float(s: &[u8]) -> Option<f64> {
         }
     }
     parse_float_slow(s)
+}
+
+/// The value of four ASCII digits (the first in the lowest byte of `w`), or `None` when a byte
+/// is not a digit: each byte's high nibble must be 3 and, with 6 added, still 3 (a carry out of
+/// a byte only happens for bytes above 0xF9, which fail the first test anyway).
+#[inline(always)]
+fn four_digits(w: u32) -> Option<u32> {
+    if (w & 0xF0F0_F0F0) | ((w.wrapping_add(0x0606_0606) & 0xF0F0_F0F0) >> 4) != 0x3333_3333 {
+        return None;
+    }
+    let v = w - 0x3030_3030;
+    // pairs: bytes 0 and 2 hold 10 * d0 + d1 and 10 * d2 + d3; then 100 * first + second
+    let v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    Some(((v & 0x00FF_00FF).wrapping_mul(1 + (100 << 16))) >> 16)
 }
 
 const POW10_INT: [u64; 20] = [
@@ -410,6 +434,24 @@ mod tests {
             return None;
         }
         s.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    #[test]
+    fn four_digits_reads_every_digit_group_and_nothing_else() {
+        use super::four_digits;
+        for n in 0..10_000u32 {
+            let t = format!("{n:04}");
+            let w = u32::from_le_bytes(t.as_bytes().try_into().unwrap());
+            assert_eq!(four_digits(w), Some(n), "{t}");
+        }
+        // any one byte that is not a digit, at any place
+        for bad in (0..=255u8).filter(|b| !b.is_ascii_digit()) {
+            for i in 0..4 {
+                let mut t = *b"9090";
+                t[i] = bad;
+                assert_eq!(four_digits(u32::from_le_bytes(t)), None, "{t:?}");
+            }
+        }
     }
 
     proptest::proptest! {
