@@ -15,7 +15,7 @@ use crate::config::{Columns, Config, OnFail, OutputFormat, Rule, Strategy};
 use crate::input::{
     Chunk, ChunkParser, ChunkPos, FieldKind, Malformed, MalformedKind, Next, Record, RecordReader,
 };
-use crate::output::{write_csv_field, write_json_string, Sink, FLUSH_AT};
+use crate::output::{needs_quotes, write_csv_field, write_json_string, Sink, FLUSH_AT};
 use crate::stats::{FingerprintSet, FxBuild, HeavyHitters, MeanSum, QuantileSketch};
 use crate::types::{parse_bool, parse_float, parse_int, Timestamp, ValueType};
 use crate::{CleanseError, ColumnSchema, Imputed, Report, RuleReport};
@@ -1111,27 +1111,28 @@ fn dedupe_key(row: &Row, slots: &[usize], buf: &mut Vec<u8>) {
 }
 
 /// The one-pass dedupe fingerprint ([`one_pass`], and the writing pass of the input after its
-/// spool limit): the key's slots that are not imputed hashed together as in [`dedupe_key`], plus
-/// one hash per imputed slot ([`part_fp`], by its place in the key). A row with holes (imputed
-/// columns whose values are not known yet: bit `k` of `holes` for the `k`-th imputed column)
-/// leaves those parts out; once the imputed values are known, adding their parts gives the
-/// fingerprint the row has with the values filled in. Two rows get the same fingerprint when
-/// their keys are equal, and different ones otherwise up to 128-bit hash collisions (as for
-/// [`dedupe_key`]'s `xxh3_128`: the parts are independent 128-bit hashes, summed).
+/// spool limit): the key's slots that are not imputed hashed together ([`FpHasher`], over the
+/// same cell encoding as [`dedupe_key`]), plus one hash per imputed slot ([`part_fp`], by its
+/// place in the key). A row with holes (imputed columns whose values are not known yet: bit `k`
+/// of `holes` for the `k`-th imputed column) leaves those parts out; once the imputed values are
+/// known, adding their parts gives the fingerprint the row has with the values filled in. Two
+/// rows get the same fingerprint when their keys are equal, and different ones otherwise up to
+/// collisions of a 128-bit hash (two independent 64-bit lanes, in the rest and in every part;
+/// the parts summed as 128-bit numbers). Like [`dedupe_key`]'s `xxh3_128` this is a
+/// non-cryptographic hash: rows built to collide could, random ones do not.
 #[inline]
-fn split_fp(row: &Row, sk: &SplitKey, holes: u64, key: &mut Vec<u8>) -> u128 {
-    key.clear();
-    key.reserve(sk.rest.len() * 15 + row.rec.buf.len());
+fn split_fp(row: &Row, sk: &SplitKey, holes: u64) -> u128 {
+    let mut h = FpHasher::new();
     for &s in &sk.rest {
-        key_cell(key, row, row.cells[s]);
+        h.cell(row, row.cells[s]);
     }
-    let mut parts = 0u128;
-    for &(i, s, k) in &sk.parts {
+    let mut parts = h.finish();
+    for (s, k, seeds) in &sk.parts {
         if (holes >> k) & 1 == 0 {
-            parts = parts.wrapping_add(part_fp(i, row, row.cells[s]));
+            parts = parts.wrapping_add(part_fp(seeds, row, row.cells[*s]));
         }
     }
-    xxhash_rust::xxh3::xxh3_128(key).wrapping_add(parts)
+    parts
 }
 
 /// A dedupe key's slots as [`split_fp`] takes them.
@@ -1139,8 +1140,8 @@ fn split_fp(row: &Row, sk: &SplitKey, holes: u64, key: &mut Vec<u8>) -> u128 {
 struct SplitKey {
     /// The slots not imputed, in key order.
     rest: Vec<usize>,
-    /// The imputed ones: place in the key, slot, imputed column.
-    parts: Vec<(usize, usize, u16)>,
+    /// The imputed ones: slot, imputed column, [`part_seeds`] of the place in the key.
+    parts: Vec<(usize, u16, PartSeeds)>,
 }
 
 impl SplitKey {
@@ -1149,7 +1150,7 @@ impl SplitKey {
         let mut sk = SplitKey::default();
         for (i, &s) in slots.iter().enumerate() {
             match imputed.iter().position(|&t| t == s) {
-                Some(k) => sk.parts.push((i, s, k as u16)),
+                Some(k) => sk.parts.push((s, k as u16, part_seeds(i))),
                 None => sk.rest.push(s),
             }
         }
@@ -1157,26 +1158,171 @@ impl SplitKey {
     }
 }
 
-/// One imputed slot's part of [`split_fp`]: the cell's value (its [`key_cell`] bytes but the
-/// type tag, 8 bytes for a number) hashed with a seed made of the slot's place `i` in the key and
-/// the cell's type tag.
-#[inline]
-fn part_fp(i: usize, row: &Row, c: Cell) -> u128 {
-    let seed = |tag: u64| PART_SEED.wrapping_add((i as u64) << 8 | tag);
-    match c {
-        Cell::Null => xxhash_rust::xxh3::xxh3_128_with_seed(&[], seed(0)),
-        Cell::Int(v) => xxhash_rust::xxh3::xxh3_128_with_seed(&v.to_le_bytes(), seed(2)),
-        Cell::Float(f, ..) => {
-            let f = if f == 0.0 { 0.0 } else { f };
-            xxhash_rust::xxh3::xxh3_128_with_seed(&f.to_bits().to_le_bytes(), seed(3))
-        }
-        // (an imputed column holds numbers or null: other cells only in theory)
-        _ => {
-            let mut v = Vec::new();
-            key_cell(&mut v, row, c);
-            xxhash_rust::xxh3::xxh3_128_with_seed(&v, seed(255))
+/// The 64-bit product of `x` and `y` folded: the high half XOR the low half of the 128-bit
+/// product (the step of wyhash, rapidhash and foldhash).
+#[inline(always)]
+fn fold_mul(x: u64, y: u64) -> u64 {
+    let p = (x as u128) * (y as u128);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// MurmurHash3's 64-bit finaliser: a bijection of `u64` whose every output bit depends on every
+/// input bit.
+#[inline(always)]
+fn fmix_a(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+/// Stafford's "Mix13" (SplitMix64's finaliser): another bijection, with other constants and
+/// shifts than [`fmix_a`], for the second lane.
+#[inline(always)]
+fn fmix_b(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// The streaming 128-bit hash of [`split_fp`]'s key cells: every cell is written as the words of
+/// [`key_cell`]'s encoding (a header word with the type tag, and the length for text; then the
+/// value: a number as one word, text in 8-byte words, the last one overlapping the one before,
+/// or for up to 8 bytes two overlapping halves; the length makes each encoding unambiguous), and
+/// every word goes into two lanes, each `lane = fold_mul(lane ^ word, K)` with its own start and
+/// multiplier `K`; each lane is finished by its own bijective mix. No key buffer is built.
+struct FpHasher {
+    a: u64,
+    b: u64,
+}
+
+/// [`FpHasher`]'s starting lanes and multipliers (odd, from the digits of π and e).
+const FP_A0: u64 = 0x243f_6a88_85a3_08d3;
+const FP_B0: u64 = 0x1319_8a2e_0370_7344;
+const FP_KA: u64 = 0xa409_3822_299f_31d1;
+const FP_KB: u64 = 0xb7e1_5162_8aed_2a6b;
+
+impl FpHasher {
+    #[inline(always)]
+    fn new() -> Self {
+        FpHasher { a: FP_A0, b: FP_B0 }
+    }
+
+    #[inline(always)]
+    fn word(&mut self, w: u64) {
+        self.a = fold_mul(self.a ^ w, FP_KA);
+        self.b = fold_mul(self.b ^ w, FP_KB);
+    }
+
+    /// Bytes whose length the caller has already written.
+    #[inline(always)]
+    fn bytes(&mut self, t: &[u8]) {
+        let n = t.len();
+        if n > 8 {
+            let mut i = 0;
+            while i + 8 < n {
+                self.word(le_u64(&t[i..i + 8]));
+                i += 8;
+            }
+            self.word(le_u64(&t[n - 8..]));
+        } else if n >= 4 {
+            self.word(le_u32(&t[..4]) | le_u32(&t[n - 4..]) << 32);
+        } else if n > 0 {
+            self.word(t[0] as u64 | (t[n / 2] as u64) << 8 | (t[n - 1] as u64) << 16);
         }
     }
+
+    /// One cell, as [`key_cell`] encodes it.
+    #[inline(always)]
+    fn cell(&mut self, row: &Row, c: Cell) {
+        match c {
+            Cell::Null => self.word(0),
+            Cell::Text(a, b) | Cell::Num(a, b) | Cell::Json(a, b) => {
+                self.word(1 | ((b - a) as u64) << 8);
+                self.bytes(row.bytes(a, b));
+            }
+            Cell::Int(i) => {
+                self.word(2);
+                self.word(i as u64);
+            }
+            Cell::Float(f, ..) => {
+                self.word(3);
+                let f = if f == 0.0 { 0.0 } else { f };
+                self.word(f.to_bits());
+            }
+            Cell::Bool(b) => self.word(4 | (b as u64) << 8),
+            Cell::Ts(t) => {
+                self.word(5 | (t.utc as u64) << 8 | (t.nanos as u64) << 16);
+                self.word(t.secs as u64);
+            }
+        }
+    }
+
+    #[inline(always)]
+    fn finish(&self) -> u128 {
+        (fmix_b(self.b) as u128) << 64 | fmix_a(self.a) as u128
+    }
+}
+
+/// [`part_fp`]'s keys for one place in the key: per kind of cell (null, other, integer, float),
+/// one key per lane.
+type PartSeeds = [[u64; 2]; 4];
+
+/// The keys of [`part_fp`] for the slot at place `i` in the key, each the mix of the place, the
+/// kind of cell and the lane.
+fn part_seeds(i: usize) -> PartSeeds {
+    std::array::from_fn(|tag| {
+        let x = PART_SEED.wrapping_add((i as u64) << 8 | tag as u64);
+        [fmix_a(x), fmix_b(x)]
+    })
+}
+
+/// [`part_fp`]'s multipliers (odd), one per lane.
+const PART_KA: u64 = 0x4528_21e6_38d0_1377;
+const PART_KB: u64 = 0xbe54_66cf_34e9_0c6d;
+
+/// One imputed slot's part of [`split_fp`]: the cell's value (a number's 8 bytes; another cell
+/// through [`FpHasher`]) in two lanes, each `fold_mul(value ^ key, K)` with its own key (of the
+/// slot's place in the key and the cell's kind: [`part_seeds`]) and multiplier.
+#[inline(always)]
+fn part_fp(seeds: &PartSeeds, row: &Row, c: Cell) -> u128 {
+    let word = |x: u64, k: &[u64; 2]| {
+        (fold_mul(x ^ k[1], PART_KB) as u128) << 64 | fold_mul(x ^ k[0], PART_KA) as u128
+    };
+    match c {
+        Cell::Float(f, ..) => {
+            let f = if f == 0.0 { 0.0 } else { f };
+            word(f.to_bits(), &seeds[3])
+        }
+        Cell::Int(v) => word(v as u64, &seeds[2]),
+        Cell::Null => word(0, &seeds[0]),
+        // (an imputed column holds numbers or null: other cells only in theory)
+        _ => {
+            let mut h = FpHasher::new();
+            h.word(seeds[1][0]);
+            h.cell(row, c);
+            h.finish()
+        }
+    }
+}
+
+/// The first 8 bytes of `t` (at least 8), little-endian.
+#[inline(always)]
+fn le_u64(t: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&t[..8]);
+    u64::from_le_bytes(w)
+}
+
+/// The first 4 bytes of `t` (at least 4), little-endian.
+#[inline(always)]
+fn le_u32(t: &[u8]) -> u64 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&t[..4]);
+    u32::from_le_bytes(w) as u64
 }
 
 /// The seed of [`part_fp`]'s first slot (any constant: it only has to differ per slot).
@@ -1248,11 +1394,43 @@ fn write_row(plan: &Plan, row: &Row, out: &mut Vec<u8>, json_keys: &[Vec<u8>]) {
         OutputFormat::Csv | OutputFormat::SageMaker => {
             let sm = plan.out_format == OutputFormat::SageMaker;
             let d = if sm { b',' } else { plan.delimiter };
+            // Cells written as their own bytes of the record buffer (a float's text, text that
+            // needs no quotes) that follow each other there with `d` between them (adjacent
+            // fields of the input line, untouched) are copied as one run: the same bytes as
+            // writing them one by one with the delimiters.
+            let buf = &row.rec.buf;
+            let (mut rs, mut re) = (0usize, 0usize);
+            let mut open = false;
             for (i, &s) in plan.out_slots.iter().enumerate() {
-                if i > 0 {
-                    out.push(d);
+                let c = row.cells[s];
+                let own = match c {
+                    Cell::Float(_, a, b) if a < b => Some((a as usize, b as usize)),
+                    Cell::Text(a, b) | Cell::Num(a, b) | Cell::Json(a, b)
+                        if !needs_quotes(row.bytes(a, b), d) =>
+                    {
+                        Some((a as usize, b as usize))
+                    }
+                    _ => None,
+                };
+                match own {
+                    Some((a, b)) if open && a == re + 1 && buf[re] == d => re = b,
+                    _ => {
+                        if open {
+                            out.extend_from_slice(&buf[rs..re]);
+                            open = false;
+                        }
+                        if i > 0 {
+                            out.push(d);
+                        }
+                        match own {
+                            Some((a, b)) => (rs, re, open) = (a, b, true),
+                            None => write_cell_text(out, row, c, d, sm),
+                        }
+                    }
                 }
-                write_cell_text(out, row, row.cells[s], d, sm);
+            }
+            if open {
+                out.extend_from_slice(&buf[rs..re]);
             }
             out.push(b'\n');
         }
@@ -2031,7 +2209,7 @@ fn write_body<'p, R: Read + Send, W: Write, J: Write>(
                     Ok(()) if fast => {
                         let fp = match split_keys {
                             // (after a one pass: its fingerprints)
-                            Some(sk) => split_fp(row, sk, 0, key),
+                            Some(sk) => split_fp(row, sk, 0),
                             None => {
                                 dedupe_key(row, dedupe_slots, key);
                                 xxhash_rust::xxh3::xxh3_128(key)
@@ -2549,21 +2727,13 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         let mut scratch = Vec::new();
         let states = rdr.par_chunks(
             workers(),
-            || {
-                (
-                    Exec::new(plan),
-                    parser.clone(),
-                    Row::default(),
-                    Vec::new(),
-                    Vec::new(),
-                )
-            },
+            || (Exec::new(plan), parser.clone(), Row::default(), Vec::new()),
             || WriteChunk {
                 vals: vec![Vec::new(); nslots],
                 hole_counts: vec![0; nslots],
                 ..WriteChunk::default()
             },
-            |(exec, parser, row, key, marks), chunk, r: &mut WriteChunk| {
+            |(exec, parser, row, marks), chunk, r: &mut WriteChunk| {
                 r.out.clear();
                 r.rej.clear();
                 r.rows.clear();
@@ -2631,7 +2801,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                             r.rows_out += 1;
                             write_row(plan, row, &mut r.out, json_keys);
                         } else {
-                            let fp = split_fp(row, split_key, 0, key);
+                            let fp = split_fp(row, split_key, 0);
                             write_row(plan, row, &mut r.out, json_keys);
                             r.rows.push(Pend::Fingerprint {
                                 fp,
@@ -2663,7 +2833,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                     h.extend_from_slice(raw);
                     if dedupe {
                         // the fingerprint without the holes' parts, and the holes
-                        let fp = split_fp(row, split_key, holes, key);
+                        let fp = split_fp(row, split_key, holes);
                         r.keys.extend_from_slice(&fp.to_le_bytes());
                         put_u64(&mut r.keys, holes);
                     }
@@ -2841,8 +3011,8 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
             split_key
                 .parts
                 .iter()
-                .filter(|p| p.2 == k as u16)
-                .fold(0u128, |a, p| a.wrapping_add(part_fp(p.0, &row, c))),
+                .filter(|p| p.1 == k as u16)
+                .fold(0u128, |a, p| a.wrapping_add(part_fp(&p.2, &row, c))),
         );
         for (t, c) in counts.iter_mut().zip(&fexec.counts) {
             t.changed += c.changed * total.hole_counts[k];
@@ -3522,6 +3692,198 @@ mod tests {
                 let e = r.unwrap_err();
                 assert!(e.to_string().contains("disk full"), "{e}");
             }
+        }
+    }
+
+    /// A row over `line` (fields split at `,`, as the CSV reader's plain path keeps them: the
+    /// line's bytes with the delimiters, the spans between) with the given cells.
+    fn row_of(line: &str, cells: Vec<super::Cell>) -> super::Row {
+        let mut row = super::Row::default();
+        row.rec.buf = line.as_bytes().to_vec();
+        let mut a = 0u32;
+        for f in line.split(',') {
+            let b = a + f.len() as u32;
+            row.rec.spans.push((a, b, crate::input::FieldKind::Str));
+            a = b + 1;
+        }
+        row.cells = cells;
+        row
+    }
+
+    #[test]
+    fn runs_of_adjacent_cells_write_the_same_bytes_as_cell_by_cell() {
+        use super::{write_cell_text, write_row, Cell, Plan};
+        use crate::config::OutputFormat;
+        // fields:      0      1    2     3    4   5      6
+        let line = "1.50,abc,2.25,x;y,-0,\"q,7";
+        let t = |i: usize| {
+            let (a, b, _) = row_of(line, vec![]).rec.spans[i];
+            (a, b)
+        };
+        let (f0, f1, f2, f3, f5) = (t(0), t(1), t(2), t(3), t(5));
+        let mut row = row_of(
+            line,
+            vec![
+                Cell::Float(1.5, f0.0, f0.1),
+                Cell::Text(f1.0, f1.1),
+                Cell::Float(2.25, f2.0, f2.1),
+                Cell::Text(f3.0, f3.1),
+                Cell::Float(-0.0, 0, 0), // computed: formatted, not copied
+                Cell::Text(f5.0, f5.1),  // a quote: needs quoting
+                Cell::Int(7),
+                Cell::Null,
+                Cell::Text(f1.0 + 1, f1.1), // trimmed: not adjacent to its neighbours
+            ],
+        );
+        // a case change appends its text after the line: adjacent to nothing
+        let up = row.push_text(b"ABC");
+        row.cells.push(up);
+        let cfg = Config::from_value(&json!({"rules": []})).unwrap();
+        let names: Vec<String> = (0..row.cells.len()).map(|i| format!("c{i}")).collect();
+        let mut plan = Plan::compile(&cfg, &names).unwrap();
+        let orders: [&[usize]; 8] = [
+            &[0, 1, 2],
+            &[0, 1, 2, 3],
+            &[1, 2, 3, 4, 5],
+            &[2, 1, 0],
+            &[6, 0, 1, 2, 7, 3],
+            &[8, 2, 9, 0, 1],
+            &[7, 7, 0, 1],
+            &[3, 4, 5, 6, 0, 1, 2, 3],
+        ];
+        for (fmt, d) in [
+            (OutputFormat::Csv, b','),
+            (OutputFormat::Csv, b';'),
+            (OutputFormat::SageMaker, b';'),
+        ] {
+            plan.out_format = fmt;
+            plan.delimiter = d;
+            let sm = fmt == OutputFormat::SageMaker;
+            let d = if sm { b',' } else { d };
+            for order in orders {
+                plan.out_slots = order.to_vec();
+                let mut want = Vec::new();
+                for (i, &s) in order.iter().enumerate() {
+                    if i > 0 {
+                        want.push(d);
+                    }
+                    write_cell_text(&mut want, &row, row.cells[s], d, sm);
+                }
+                want.push(b'\n');
+                let mut got = b"before|".to_vec();
+                write_row(&plan, &row, &mut got, &[]);
+                assert_eq!(
+                    String::from_utf8_lossy(&got[7..]),
+                    String::from_utf8_lossy(&want),
+                    "{fmt:?} {order:?}"
+                );
+            }
+        }
+    }
+
+    /// [`super::split_fp`] of one row: `cells` over `line`, the key all of them, `imputed` the
+    /// imputed slots, `holes` the ones left out.
+    fn fp_of(line: &str, cells: Vec<super::Cell>, imputed: &[usize], holes: u64) -> u128 {
+        let row = row_of(line, cells);
+        let key: Vec<usize> = (0..row.cells.len()).collect();
+        super::split_fp(&row, &super::SplitKey::new(&key, imputed), holes)
+    }
+
+    #[test]
+    fn split_fingerprints_tell_keys_apart_and_complete_holes() {
+        use super::{part_fp, part_seeds, Cell};
+        use std::collections::HashSet;
+        // every byte of a text of any length counts, and so does its length
+        let mut seen = HashSet::new();
+        let base: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        let mut texts = vec![String::new()];
+        for n in 1..=40 {
+            let t = &base[..n];
+            texts.push(String::from_utf8(t.to_vec()).unwrap());
+            for i in 0..n {
+                let mut u = t.to_vec();
+                u[i] = b'#';
+                texts.push(String::from_utf8(u).unwrap());
+            }
+            // a shorter text padded with what a short read would see
+            let mut z = t[..n - 1].to_vec();
+            z.push(0);
+            texts.push(String::from_utf8(z).unwrap());
+        }
+        texts.sort();
+        texts.dedup();
+        for t in &texts {
+            let fp = fp_of(t, vec![Cell::Text(0, t.len() as u32)], &[], 0);
+            assert!(seen.insert(fp), "{t:?} collides");
+            // the same key in another buffer place: the same fingerprint
+            let line = format!("zz,{t}");
+            let c = Cell::Text(3, 3 + t.len() as u32);
+            assert_ne!(fp_of(&line, vec![Cell::Null, c], &[], 0), fp);
+            assert_eq!(
+                fp_of(&line, vec![c], &[], 0),
+                fp,
+                "{t:?} depends on its place"
+            );
+        }
+        // kinds and values: an integer, a float and a text of the same digits differ; -0 = 0
+        let one = |c: Cell| fp_of("1", vec![c], &[], 0);
+        let kinds = [
+            one(Cell::Int(1)),
+            one(Cell::Float(1.0, 0, 0)),
+            one(Cell::Text(0, 1)),
+            one(Cell::Null),
+            one(Cell::Bool(true)),
+        ];
+        assert_eq!(kinds.iter().collect::<HashSet<_>>().len(), kinds.len());
+        assert_eq!(one(Cell::Float(0.0, 0, 0)), one(Cell::Float(-0.0, 0, 0)));
+        // cells move between columns: another key
+        let two = |a: Cell, b: Cell, imp: &[usize]| fp_of("", vec![a, b], imp, 0);
+        for imp in [&[][..], &[0], &[1], &[0, 1]] {
+            assert_ne!(
+                two(Cell::Int(1), Cell::Int(2), imp),
+                two(Cell::Int(2), Cell::Int(1), imp)
+            );
+            assert_ne!(
+                two(Cell::Null, Cell::Int(0), imp),
+                two(Cell::Int(0), Cell::Null, imp)
+            );
+        }
+        // a row with holes plus its holes' parts is the row without holes
+        let cells = vec![
+            Cell::Int(42),
+            Cell::Float(2.5, 0, 0),
+            Cell::Text(0, 3),
+            Cell::Float(-7.0, 0, 0),
+            Cell::Null,
+        ];
+        let imputed = [1, 3, 4];
+        let full = fp_of("abc", cells.clone(), &imputed, 0);
+        for holes in 0..8u64 {
+            let mut fp = fp_of("abc", cells.clone(), &imputed, holes);
+            let row = row_of("abc", cells.clone());
+            for (k, &s) in imputed.iter().enumerate() {
+                if (holes >> k) & 1 == 1 {
+                    fp = fp.wrapping_add(part_fp(&part_seeds(s), &row, row.cells[s]));
+                }
+            }
+            assert_eq!(fp, full, "holes {holes:b}");
+        }
+        // each lane alone keeps a million integers (or floats) apart: in the rest, and in a part
+        let row = row_of("", vec![]);
+        let seeds = part_seeds(3);
+        let (mut lo, mut hi) = (HashSet::new(), HashSet::new());
+        let (mut plo, mut phi) = (HashSet::new(), HashSet::new());
+        for i in 0..1_000_000i64 {
+            let fp = fp_of("", vec![Cell::Int(i)], &[], 0);
+            assert!(
+                lo.insert(fp as u64) && hi.insert((fp >> 64) as u64),
+                "rest {i}"
+            );
+            let p = part_fp(&seeds, &row, Cell::Float(i as f64 * 0.25, 0, 0));
+            assert!(
+                plo.insert(p as u64) && phi.insert((p >> 64) as u64),
+                "part {i}"
+            );
         }
     }
 }

@@ -23,7 +23,7 @@ pub fn write_csv_field(out: &mut Vec<u8>, bytes: &[u8], delimiter: u8) {
 /// Whether a CSV field holds the delimiter, a quote, CR or LF: eight bytes at a time (an exact
 /// zero-byte test per wanted byte), the tail byte by byte.
 #[inline]
-fn needs_quotes(bytes: &[u8], delimiter: u8) -> bool {
+pub(crate) fn needs_quotes(bytes: &[u8], delimiter: u8) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // (v - 1s) & !v & high is non-zero exactly when some byte of v is zero
