@@ -749,12 +749,15 @@ impl<'p> Exec<'p> {
         upto: usize,
         mask: Option<&[bool]>,
     ) -> Result<(), Dropped> {
-        for oi in from..upto {
+        // (the ops and their counters as slices: no bounds check per op)
+        let plan = self.plan;
+        let ops = plan.ops.get(from..upto).unwrap_or_default();
+        let counters = self.counts.get_mut(from..upto).unwrap_or_default();
+        for (oi, (op, counts)) in (from..).zip(ops.iter().zip(counters)) {
             if mask.is_some_and(|m| !m[oi]) {
                 continue;
             }
-            let counts = &mut self.counts[oi];
-            match &self.plan.ops[oi] {
+            match op {
                 Op::Trim(slots) => {
                     for &s in slots {
                         if let Cell::Text(a, b) = row.cells[s] {
@@ -1389,6 +1392,13 @@ fn write_cell_text(out: &mut Vec<u8>, row: &Row, c: Cell, delimiter: u8, sagemak
     }
 }
 
+/// [`write_cell_text`] kept out of [`write_row`]'s loop (its many cases there cost the loop
+/// registers).
+#[inline(never)]
+fn write_cell_apart(out: &mut Vec<u8>, row: &Row, c: Cell, delimiter: u8, sagemaker: bool) {
+    write_cell_text(out, row, c, delimiter, sagemaker)
+}
+
 fn write_row(plan: &Plan, row: &Row, out: &mut Vec<u8>, json_keys: &[Vec<u8>]) {
     match plan.out_format {
         OutputFormat::Csv | OutputFormat::SageMaker => {
@@ -1398,38 +1408,39 @@ fn write_row(plan: &Plan, row: &Row, out: &mut Vec<u8>, json_keys: &[Vec<u8>]) {
             // needs no quotes) that follow each other there with `d` between them (adjacent
             // fields of the input line, untouched) are copied as one run: the same bytes as
             // writing them one by one with the delimiters.
-            let buf = &row.rec.buf;
-            let (mut rs, mut re) = (0usize, 0usize);
-            let mut open = false;
+            // (`NONE`: no run open; a cell that is not its own bytes)
+            const NONE: usize = usize::MAX;
+            let buf = &row.rec.buf[..];
+            let (mut rs, mut re) = (NONE, NONE);
             for (i, &s) in plan.out_slots.iter().enumerate() {
-                let c = row.cells[s];
-                let own = match c {
-                    Cell::Float(_, a, b) if a < b => Some((a as usize, b as usize)),
+                let c = &row.cells[s];
+                let (a, b) = match *c {
+                    Cell::Float(_, a, b) if a < b => (a as usize, b as usize),
                     Cell::Text(a, b) | Cell::Num(a, b) | Cell::Json(a, b)
                         if !needs_quotes(row.bytes(a, b), d) =>
                     {
-                        Some((a as usize, b as usize))
+                        (a as usize, b as usize)
                     }
-                    _ => None,
+                    _ => (NONE, 0),
                 };
-                match own {
-                    Some((a, b)) if open && a == re + 1 && buf[re] == d => re = b,
-                    _ => {
-                        if open {
-                            out.extend_from_slice(&buf[rs..re]);
-                            open = false;
-                        }
-                        if i > 0 {
-                            out.push(d);
-                        }
-                        match own {
-                            Some((a, b)) => (rs, re, open) = (a, b, true),
-                            None => write_cell_text(out, row, c, d, sm),
-                        }
-                    }
+                // (with no run open, `re + 1` wraps to 0 but `buf.get(NONE)` is None)
+                if a == re.wrapping_add(1) && buf.get(re) == Some(&d) {
+                    re = b;
+                    continue;
+                }
+                if rs != NONE {
+                    out.extend_from_slice(&buf[rs..re]);
+                }
+                if i > 0 {
+                    out.push(d);
+                }
+                (rs, re) = (a, b);
+                if a == NONE {
+                    (rs, re) = (NONE, NONE);
+                    write_cell_apart(out, row, *c, d, sm);
                 }
             }
-            if open {
+            if rs != NONE {
                 out.extend_from_slice(&buf[rs..re]);
             }
             out.push(b'\n');
