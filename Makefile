@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/tools/node_modules/.bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: all demo setup test lint fmt check-fmt clippy unit bench statemachines statemachines-check
+.PHONY: all demo setup test lint fmt check-fmt clippy unit-build unit bench statemachines statemachines-check
 
 all: test
 
@@ -16,13 +16,23 @@ demo:
 
 ## test: everything CI checks (formatting, lints, unit/integration/conformance tests, the
 ## generated state machines, and the deployment templates: sam validate --lint, sam build, cdk synth, cfn-lint)
-test: setup check-fmt clippy unit statemachines-check infra-test
+## The three cold builds (clippy's check build, the test build, and the arm64 build of `sam build`)
+## run side by side: each has long stretches where one big crate (aws-sdk-sagemaker) keeps one core
+## busy and the other idle. clippy builds in its own target directory, since two cargo runs in one
+## profile directory wait for each other's lock; `sam build` (release, aarch64) does not share one.
+## The second stage takes sam build as done (-o).
+test: setup
+	@$(MAKE) --no-print-directory -j3 --output-sync=target check-fmt clippy unit-build sam-build
+	@$(MAKE) --no-print-directory -o sam-build unit statemachines-check infra-test
 
 check-fmt:
 	$(CARGO) fmt --all -- --check
 
 clippy:
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	CARGO_TARGET_DIR=$(CLIPPY_TARGET) $(CARGO) clippy --workspace --all-targets -- -D warnings
+
+unit-build:
+	$(CARGO) test --workspace --no-run
 
 unit:
 	$(CARGO) test --workspace
@@ -69,6 +79,7 @@ INFRA_ENV := SAM_CLI_TELEMETRY=0 CDK_DISABLE_VERSION_CHECK=1 CDK_DISABLE_CLI_TEL
 # workspace's release profile (thin LTO, optimised, stripped).
 LAMBDA_CI_PROFILE := CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256
 CARGO_TARGET := $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+CLIPPY_TARGET := $(CARGO_TARGET)/clippy
 SAM_BUILD_DIR := $(CURDIR)/infra/sam/.aws-sam/build
 CDK_TEMPLATE := infra/cdk/cdk.out/Stepwright.template.json
 
