@@ -85,12 +85,17 @@ CDK_TEMPLATE := infra/cdk/cdk.out/Stepwright.template.json
 
 .PHONY: infra-generate infra-generate-check infra-lint sam-build cdk-synth cdk-test infra-check infra-test
 
+# The CLI as `cargo test --workspace` builds it (for its integration tests): `cargo build -p
+# stepwright-cli` alone resolves other features for shared dependencies (a dev-dependency turns on
+# `either/use_std` under every AWS SDK crate), so it compiled the AWS SDKs once more on a cold cache.
+STEPWRIGHT_CLI_BUILD := $(CARGO) test --workspace --no-run --quiet
+
 infra-generate:
-	$(CARGO) build --quiet -p stepwright-cli
+	$(STEPWRIGHT_CLI_BUILD)
 	python3 infra/generate.py --stepwright $(CARGO_TARGET)/debug/stepwright
 
 infra-generate-check:
-	$(CARGO) build --quiet -p stepwright-cli
+	$(STEPWRIGHT_CLI_BUILD)
 	python3 infra/generate.py --check --stepwright $(CARGO_TARGET)/debug/stepwright
 
 infra-lint:
