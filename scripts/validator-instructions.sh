@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Instructions and simulated last-level data-cache misses of ONE validation of the generated
 # N-state chain (docs/BENCHMARKS.md, validator section). Needs valgrind. The counts are whole-
-# program counts of STEPWRIGHT_BENCH_PROFILE=N:3 minus N:1, halved, so the chain generator and
-# start-up cancel out. The last level is simulated as 512 KB (this machine's L2).
+# program counts of STEPWRIGHT_BENCH_PROFILE=N:3:1 minus N:1:1 (on one thread), halved, so the
+# chain generator and start-up cancel out. The last level is simulated as 512 KB (this machine's
+# L2).
 # Usage: scripts/validator-instructions.sh [N...]   (default: 1000 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ sizes=("$@")
 [ ${#sizes[@]} -eq 0 ] && sizes=(1000 10000)
 for n in "${sizes[@]}"; do
   for r in 1 3; do
-    STEPWRIGHT_BENCH_PROFILE=$n:$r valgrind --tool=callgrind --cache-sim=yes --LL=524288,8,64 \
+    STEPWRIGHT_BENCH_PROFILE=$n:$r:1 valgrind --tool=callgrind --cache-sim=yes --LL=524288,8,64 \
       --callgrind-out-file="$tmp/$n-$r.out" "$bin" >/dev/null 2>"$tmp/$n-$r.err"
   done
   python3 - "$tmp" "$n" <<'PY'

@@ -107,25 +107,30 @@ fn check(case: &Case, opts: &Options) -> bool {
     }
 }
 
-/// CPU time of this thread in seconds (Linux schedstat; nanosecond resolution). CPU time does
-/// not count the time other processes hold the cores, so it stays meaningful on a loaded box.
-fn thread_cpu() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: f64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(ns / 1e9)
+/// CPU time of this process in seconds, all its threads (those that have ended too): a large
+/// definition is validated on several threads. CPU time does not count the time other
+/// processes hold the cores, so it stays meaningful on a loaded box.
+fn process_cpu() -> Option<f64> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    (rc == 0).then(|| ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9)
 }
 
 /// Mean (wall, CPU) seconds per validation, over at least `min` of wall time and 3 runs.
 fn time_ours(case: &Case, opts: &Options, min: Duration) -> (f64, f64) {
     let mut runs = 0u32;
-    let cpu0 = thread_cpu();
+    let cpu0 = process_cpu();
     let start = Instant::now();
     while start.elapsed() < min || runs < 3 {
         std::hint::black_box(check(case, opts));
         runs += 1;
     }
     let wall = start.elapsed().as_secs_f64() / f64::from(runs);
-    let cpu = match (cpu0, thread_cpu()) {
+    let cpu = match (cpu0, process_cpu()) {
         (Some(a), Some(b)) => (b - a) / f64::from(runs),
         _ => wall,
     };
@@ -144,23 +149,30 @@ fn median_pair(v: &[(f64, f64)]) -> (f64, f64) {
     )
 }
 
-/// `STEPWRIGHT_BENCH_PROFILE=N[:RUNS]`: validate the N-state chain RUNS times (default 10) and
-/// print the CPU time per run, nothing else: a short, repeatable workload for a profiler
-/// (`valgrind --tool=callgrind`, `perf record`).
-fn profile(spec: &str, opts: &Options) {
+/// `STEPWRIGHT_BENCH_PROFILE=N[:RUNS[:THREADS]]`: validate the N-state chain RUNS times (default
+/// 10) on at most THREADS threads (default: one per core) and print the wall and CPU time per
+/// run, nothing else: a short, repeatable workload for a profiler (`valgrind --tool=callgrind`,
+/// `perf record`; THREADS=1 for instruction counts of the one-thread work).
+fn profile(spec: &str) {
     let mut it = spec.split(':');
     let n: usize = it.next().and_then(|s| s.parse().ok()).unwrap_or(10_000);
     let runs: u32 = it.next().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let mut opts = Options::default();
+    opts.threads = it.next().and_then(|s| s.parse().ok()).unwrap_or(0);
     let text = chain(n);
-    let cpu0 = thread_cpu().unwrap_or(0.0);
+    let cpu0 = process_cpu().unwrap_or(0.0);
+    let start = Instant::now();
     let mut valid = true;
     for _ in 0..runs {
-        valid &= std::hint::black_box(validate_str(&text, opts).is_valid());
+        valid &= std::hint::black_box(validate_str(&text, &opts).is_valid());
     }
-    let cpu = thread_cpu().unwrap_or(0.0) - cpu0;
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = process_cpu().unwrap_or(0.0) - cpu0;
+    let per = |x: f64| x * 1e3 / f64::from(runs.max(1));
     println!(
-        "chain-{n}: {runs} runs, {:.3} ms CPU per run, valid: {valid}",
-        cpu * 1e3 / f64::from(runs.max(1))
+        "chain-{n}: {runs} runs, {:.3} ms wall, {:.3} ms CPU per run, valid: {valid}",
+        per(wall),
+        per(cpu)
     );
 }
 
@@ -168,7 +180,7 @@ fn main() {
     let quick = std::env::var_os("STEPWRIGHT_BENCH_QUICK").is_some();
     let opts = Options::default();
     if let Ok(spec) = std::env::var("STEPWRIGHT_BENCH_PROFILE") {
-        profile(&spec, &opts);
+        profile(&spec);
         return;
     }
     let corpus = corpus();
@@ -220,13 +232,19 @@ fn main() {
         .collect();
     // Seven interleaved rounds per chain, the median of each: one round can land on a moment
     // when the 2-core machine is busy elsewhere.
+    // Each chain on as many threads as there are cores (the default) and on one thread.
+    let mut one_thread = Options::default();
+    one_thread.threads = 1;
     let mut rounds: Vec<Vec<(f64, f64)>> = vec![Vec::new(); chain_cases.len()];
+    let mut rounds_one: Vec<Vec<(f64, f64)>> = vec![Vec::new(); chain_cases.len()];
     for _ in 0..7 {
-        for (c, r) in chain_cases.iter().zip(&mut rounds) {
+        for ((c, r), r1) in chain_cases.iter().zip(&mut rounds).zip(&mut rounds_one) {
             r.push(time_ours(c, &opts, min * 2));
+            r1.push(time_ours(c, &one_thread, min * 2));
         }
     }
     let ours_chain: Vec<(f64, f64)> = rounds.iter().map(|r| median_pair(r)).collect();
+    let ours_one: Vec<(f64, f64)> = rounds_one.iter().map(|r| median_pair(r)).collect();
     let all: Vec<(f64, f64)> = corpus.iter().map(|c| time_ours(c, &opts, min)).collect();
     let mean = |v: &[(f64, f64)]| {
         let n = v.len().max(1) as f64;
@@ -242,12 +260,14 @@ fn main() {
         cpu * 1e6,
         all.len()
     );
-    for (c, (w, cpu)) in chain_cases.iter().zip(&ours_chain) {
+    for ((c, (w, cpu)), (w1, cpu1)) in chain_cases.iter().zip(&ours_chain).zip(&ours_one) {
         println!(
-            "stepwright: {:.2} ms wall, {:.2} ms CPU for {}",
+            "stepwright: {:.2} ms wall, {:.2} ms CPU for {} ({:.2} ms wall, {:.2} ms CPU on one thread)",
             w * 1e3,
             cpu * 1e3,
-            c.name
+            c.name,
+            w1 * 1e3,
+            cpu1 * 1e3
         );
     }
     println!(
@@ -334,11 +354,15 @@ fn main() {
         "corpus ({} machines), per definition: stepwright {:.1} µs CPU ({:.1} µs wall), asl-validator {:.2} ms CPU ({:.2} ms wall): {:.0}x less CPU ({:.0}x wall)",
         machines.len(), oc * 1e6, ow * 1e6, tc * 1e3, tw * 1e3, tc / oc, tw / ow
     );
-    for (c, (w, cpu)) in chain_cases.iter().zip(&ours_chain) {
+    for ((c, (w, cpu)), (w1, cpu1)) in chain_cases.iter().zip(&ours_chain).zip(&ours_one) {
         let (tw, tc) = theirs(&c.name);
         println!(
             "{}: stepwright {:.2} ms CPU ({:.2} ms wall), asl-validator {:.0} ms CPU ({:.0} ms wall): {:.0}x less CPU ({:.0}x wall)",
             c.name, cpu * 1e3, w * 1e3, tc * 1e3, tw * 1e3, tc / cpu, tw / w
+        );
+        println!(
+            "{} on one thread: stepwright {:.2} ms CPU ({:.2} ms wall): {:.0}x less CPU ({:.0}x wall)",
+            c.name, cpu1 * 1e3, w1 * 1e3, tc / cpu1, tw / w1
         );
     }
     let (t1, t10) = (theirs("chain-1000"), theirs("chain-10000"));

@@ -118,6 +118,249 @@ pub(crate) fn parse_streaming_states<'a>(
     parse_with(text, Some(hook))
 }
 
+/// The top-level `States` object of a text cut into slices for several threads
+/// ([`split_states`]): each slice is parsed with [`parse_state_slice`] on a thread of its own,
+/// and the rest of the machine with [`parse_skipping_states`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StatesSplit<'a> {
+    /// The machine's members written before `States`.
+    pub(crate) before: Members<'a>,
+    /// The offset of the object's `{`.
+    pub(crate) open: usize,
+    /// Where each slice starts: the first member (its key's opening quote), then the places
+    /// guessed to start a member, in increasing order. Only the first is known to be one: each
+    /// slice's parse checks that the next slice starts where one of its members ends.
+    pub(crate) starts: Vec<usize>,
+}
+
+/// The byte after the string whose opening quote is at `i` (escapes are skipped, not checked).
+fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
+    i += 1;
+    loop {
+        while let Some(chunk) = b.get(i..i + 8) {
+            let mask = special_bytes(u64::from_le_bytes(chunk.try_into().ok()?));
+            if mask != 0 {
+                i += (mask.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match *b.get(i)? {
+            b'"' => return Some(i + 1),
+            b'\\' => i += 2,
+            _ => i += 1,
+        }
+    }
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The first place at or after `from` that looks like the start of a state in a `States`
+/// object: `}`, a comma, then `"name": {` (whitespace allowed between). A guess: the same bytes
+/// can be found inside a state, or inside a string.
+fn state_start_after(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    loop {
+        i += b.get(i..)?.iter().position(|&c| c == b'}')? + 1;
+        let comma = skip_ws(b, i);
+        if b.get(comma) != Some(&b',') {
+            continue;
+        }
+        let key = skip_ws(b, comma + 1);
+        if b.get(key) != Some(&b'"') {
+            continue;
+        }
+        let Some(end) = skip_string(b, key) else {
+            continue;
+        };
+        let colon = skip_ws(b, end);
+        let open = skip_ws(b, colon + 1);
+        if b.get(colon) == Some(&b':') && b.get(open) == Some(&b'{') && has_type(b, open) {
+            return Some(key);
+        }
+    }
+}
+
+/// Whether the object at `open` has a `Type` member with a string value, as a state has (and
+/// the other objects of a state seldom have).
+fn has_type(b: &[u8], open: usize) -> bool {
+    let mut i = skip_ws(b, open + 1);
+    while b.get(i) == Some(&b'"') {
+        let Some(end) = skip_string(b, i) else {
+            return false;
+        };
+        let key = &b[i..end];
+        i = skip_ws(b, end);
+        if b.get(i) != Some(&b':') {
+            return false;
+        }
+        i = skip_ws(b, i + 1);
+        if key == b"\"Type\"" {
+            return b.get(i) == Some(&b'"');
+        }
+        let Some(end) = skip_value(b, i) else {
+            return false;
+        };
+        i = skip_ws(b, end);
+        if b.get(i) != Some(&b',') {
+            return false;
+        }
+        i = skip_ws(b, i + 1);
+    }
+    false
+}
+
+/// The offset just past the value starting at `i` (at the `,`, `}` or `]` after a scalar):
+/// brackets are counted and strings skipped, nothing else is checked.
+fn skip_value(b: &[u8], mut i: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    loop {
+        match *b.get(i)? {
+            b'"' => {
+                i = skip_string(b, i)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b'{' | b'[' => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' | b']' => {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+                i += 1;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            b',' if depth == 0 => return Some(i),
+            _ => i += 1,
+        }
+    }
+}
+
+/// Parses the machine's members written before its top-level `States` object and cuts that
+/// object into at most `n` slices of about `min_slice_bytes` or more, by guessing where states
+/// start (see [`StatesSplit::starts`]). `None` when there would be fewer than two slices, or when
+/// the text is not what the fast parser accepts up to there (the caller then parses it in one
+/// piece, which reports what is wrong).
+pub(crate) fn split_states(
+    text: &str,
+    n: usize,
+    min_slice_bytes: usize,
+) -> Option<StatesSplit<'_>> {
+    let mut p = Parser::new(text, 8, 8, None);
+    p.ws();
+    if p.b.get(p.pos) != Some(&b'{') {
+        return None;
+    }
+    p.pos += 1;
+    let open = loop {
+        p.ws();
+        if p.b.get(p.pos) != Some(&b'"') {
+            return None;
+        }
+        let key = p.string()?;
+        p.eat(b':')?;
+        if key == "States" {
+            p.ws();
+            if p.b.get(p.pos) != Some(&b'{') {
+                return None;
+            }
+            break p.pos;
+        }
+        let v = p.value(1)?;
+        p.members.push((key, v));
+        p.eat(b',')?;
+    };
+    let first = skip_ws(p.b, open + 1);
+    if p.b.get(first) != Some(&b'"') {
+        return None;
+    }
+    // `States` is most of a large definition: its size is taken as the rest of the text.
+    let bytes = text.len() - open;
+    let n = n.min(bytes / min_slice_bytes.max(1));
+    let mut starts = vec![first];
+    for k in 1..n {
+        let at = open + bytes * k / n;
+        match state_start_after(p.b, at.max(*starts.last()? + 1)) {
+            Some(s) => starts.push(s),
+            None => break,
+        }
+    }
+    (starts.len() > 1).then(|| StatesSplit {
+        before: std::mem::take(&mut p.members),
+        open,
+        starts,
+    })
+}
+
+/// Parses slice `k` of `split` exactly as [`parse`] would parse those members of `States`,
+/// handing each (name, tree) to `each` as soon as it is parsed (`false` from `each` stops). The
+/// slice ends where the first later slice starts at the end of one of its members (the slices
+/// between were wrong guesses), or at the `}` that closes the object. Returns that end: the
+/// later slice's index and start, or `split.starts.len()` and the offset of the `}`.
+///
+/// `None` when the text is not what the parser accepts. When slice `k` starts where no member
+/// starts (a wrong guess), what it returns means nothing: only the slices reached from the first
+/// one, each from the end of the one before, are read.
+pub(crate) fn parse_state_slice<'a>(
+    text: &'a str,
+    split: &StatesSplit<'_>,
+    k: usize,
+    each: &mut dyn FnMut(Cow<'a, str>, J<'a>) -> bool,
+) -> Option<(usize, usize)> {
+    let mut next = k + 1;
+    let mut p = Parser::new(text, 64, 64, None);
+    p.pos = *split.starts.get(k)?;
+    loop {
+        if p.b.get(p.pos) != Some(&b'"') {
+            return None;
+        }
+        let name = p.string()?;
+        p.eat(b':')?;
+        // The depth `parse` has there: the machine is 1, `States` 2.
+        let state = p.value(2)?;
+        if !each(name, state) {
+            return None;
+        }
+        p.ws();
+        match p.b.get(p.pos)? {
+            b',' => {
+                p.pos += 1;
+                p.ws();
+                while split.starts.get(next).is_some_and(|&s| s < p.pos) {
+                    next += 1;
+                }
+                if split.starts.get(next) == Some(&p.pos) {
+                    return Some((next, p.pos));
+                }
+            }
+            b'}' => return Some((split.starts.len(), p.pos)),
+            _ => return None,
+        }
+    }
+}
+
+/// [`parse`], with the top-level `States` object that starts at `open` and ends just before
+/// `end` left out of the tree (an empty object stands in for it) and not parsed: the caller
+/// parses it with [`parse_state_slice`]. The flag says whether it was left out.
+pub(crate) fn parse_skipping_states(text: &str, open: usize, end: usize) -> Option<(J<'_>, bool)> {
+    let mut p = Parser::new(text, 64, 64, None);
+    p.skip = Some((open, end));
+    let v = p.value(0)?;
+    p.ws();
+    (p.pos == p.b.len()).then_some((v, p.streamed))
+}
+
 fn parse_with<'a>(text: &'a str, hook: Option<StateHook<'_, 'a>>) -> Option<(J<'a>, bool)> {
     // Reserve the stacks once, at their upper bounds (a member per ':', an item per ',' or '['):
     // growing them step by step costs a large allocation per step, and glibc consolidates its
@@ -129,15 +372,7 @@ fn parse_with<'a>(text: &'a str, hook: Option<StateHook<'_, 'a>>) -> Option<(J<'
         Some(_) => (64, 64),
         None => count_separators(text.as_bytes()),
     };
-    let mut p = Parser {
-        s: text,
-        b: text.as_bytes(),
-        pos: 0,
-        members: Vec::with_capacity(colons),
-        items: Vec::with_capacity(items),
-        hook,
-        streamed: false,
-    };
+    let mut p = Parser::new(text, colons, items, hook);
     let v = p.value(0)?;
     p.ws();
     (p.pos == p.b.len()).then_some((v, p.streamed))
@@ -191,11 +426,28 @@ struct Parser<'a, 'h> {
     items: Vec<J<'a>>,
     /// Takes the top-level states as they are parsed (see [`parse_streaming_states`]).
     hook: Option<StateHook<'h, 'a>>,
-    /// Whether the top-level `States` went to the hook.
+    /// Whether the top-level `States` went to the hook (or was skipped).
     streamed: bool,
+    /// Where the top-level `States` object starts and ends (exclusive) when it is skipped
+    /// (see [`parse_skipping_states`]).
+    skip: Option<(usize, usize)>,
 }
 
-impl<'a> Parser<'a, '_> {
+impl<'a, 'h> Parser<'a, 'h> {
+    /// A parser at the start of `text`, its stacks reserved for `members` and `items`.
+    fn new(text: &'a str, members: usize, items: usize, hook: Option<StateHook<'h, 'a>>) -> Self {
+        Parser {
+            s: text,
+            b: text.as_bytes(),
+            pos: 0,
+            members: Vec::with_capacity(members),
+            items: Vec::with_capacity(items),
+            hook,
+            streamed: false,
+            skip: None,
+        }
+    }
+
     fn ws(&mut self) {
         while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
             self.pos += 1;
@@ -241,7 +493,19 @@ impl<'a> Parser<'a, '_> {
         }
         let first = self.members.len();
         self.each_member(|p, key| {
-            let v = if depth == 1 && !p.streamed && p.hook.is_some() && key == "States" {
+            let skip = p
+                .skip
+                .filter(|_| depth == 1 && !p.streamed && key == "States");
+            let v = if let Some((open, end)) = skip {
+                p.ws();
+                if p.pos == open {
+                    p.pos = end;
+                    p.streamed = true;
+                    J::Object(Vec::new())
+                } else {
+                    p.value(depth)?
+                }
+            } else if depth == 1 && !p.streamed && p.hook.is_some() && key == "States" {
                 p.streamed = p.stream_states(depth + 1, first)?;
                 if p.streamed {
                     J::Object(Vec::new())
@@ -465,6 +729,147 @@ fn has_duplicates(members: &Members<'_>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The states of `text` parsed in up to `n` slices, then the machine without them: what
+    /// [`parse`] gives in one piece, or `None` (left to the one-piece parser).
+    fn in_slices(text: &str, n: usize) -> Option<J<'_>> {
+        let split = split_states(text, n, 1)?;
+        assert!(split.starts.len() >= 2 && split.starts.len() <= n);
+        assert!(split.starts.windows(2).all(|w| w[0] < w[1]));
+        // Every slice parsed (as the threads do), then the ones reached from the first joined.
+        let parsed: Vec<_> = (0..split.starts.len())
+            .map(|k| {
+                let mut states = Vec::new();
+                let end = parse_state_slice(text, &split, k, &mut |name, v| {
+                    states.push((name, v));
+                    true
+                });
+                end.map(|end| (states, end))
+            })
+            .collect();
+        let (mut states, mut k, mut end) = (Vec::new(), 0, 0);
+        while k < split.starts.len() {
+            let (part, (next, at)) = parsed[k].clone()?;
+            assert!(next > k);
+            if next < split.starts.len() {
+                assert_eq!(at, split.starts[next]);
+            }
+            states.extend(part);
+            (k, end) = (next, at);
+        }
+        let (mut machine, skipped) = parse_skipping_states(text, split.open, end + 1)?;
+        assert!(skipped);
+        if let J::Object(m) = &mut machine {
+            let before: Vec<_> = m
+                .iter()
+                .take_while(|(k, _)| k != "States")
+                .cloned()
+                .collect();
+            assert_eq!(before, split.before);
+            let slot = m.iter_mut().find(|(k, _)| k == "States")?;
+            slot.1 = J::Object(states);
+        }
+        Some(machine)
+    }
+
+    /// Where the members of the top-level `States` start.
+    fn member_starts(text: &str) -> Vec<usize> {
+        let split = split_states(text, 1 << 20, 1).unwrap();
+        let mut out = vec![split.starts[0]];
+        let mut p = Parser::new(text, 8, 8, None);
+        p.pos = split.starts[0];
+        loop {
+            p.string().unwrap();
+            p.eat(b':').unwrap();
+            p.value(2).unwrap();
+            if p.eat(b',').is_none() {
+                return out;
+            }
+            p.ws();
+            out.push(p.pos);
+        }
+    }
+
+    #[test]
+    fn states_parsed_in_slices_equal_the_one_piece_parse() {
+        let chain: String = (0..40)
+            .map(|i| format!(r#""S{i}": {{"Type": "Pass", "Parameters": {{"a": {{"x": {i}}}, "b": {{"y": "}}, \"c\": {{"}}}}, "Next": "S{}"}}"#, i + 1))
+            .collect::<Vec<_>>()
+            .join(",\n  ");
+        let chain = format!(
+            r#"{{"Comment": "c", "StartAt": "S0", "States": {{{chain}, "S40": {{"Type": "Succeed"}}}}}}"#
+        );
+        let texts = [
+            r#"{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Succeed"}}}"#,
+            // Braces, brackets, commas, quotes and backslashes inside strings and keys; nested
+            // `States`; arrays; every kind of scalar; the machine's members after `States`.
+            r#" { "Comment" : "a \"States\": {\"x\"}, ]" , "St\u0061rtAt": "A}", "States" : {
+                "A}" : {"Type": "Pass", "Parameters": {"s": "}\\", "t": ["{", [1, 2.5e3, -0], {"States": {}}]}, "Next": "B,"},
+                "B," : {"Type": "Parallel", "Branches": [{"StartAt": "C", "States": {"C": {"Type": "Succeed"}, "D": {"Type": "Succeed"}}}], "Next": "D\u0041"},
+                "D\u0041": {"Type": "Pass", "Result": {"k": {}, "l": {"m": 1}}, "ResultPath": "$.x", "End": true} ,
+                "E": {"Type": "Fail", "Error": "E\n", "Cause": "}, \"F\": {"}
+              } , "Version": "1.0" } "#,
+            &chain,
+        ];
+        let (mut sliced, mut wrong_guesses) = (0, 0);
+        for text in texts {
+            let whole = parse(text).expect("valid JSON");
+            for n in 2..=8 {
+                // A wrong guess of where a state starts: the slice before reads on.
+                let m = in_slices(text, n).unwrap_or_else(|| panic!("{n} slices: {text}"));
+                assert_eq!(m, whole, "{n} slices: {text}");
+                let split = split_states(text, n, 1).unwrap();
+                sliced += 1;
+                wrong_guesses += split
+                    .starts
+                    .iter()
+                    .filter(|&&s| !member_starts(text).contains(&s))
+                    .count();
+            }
+        }
+        assert!(
+            sliced == 21 && wrong_guesses >= 3,
+            "{sliced} parsed in slices, {wrong_guesses} wrong guesses"
+        );
+    }
+
+    #[test]
+    fn texts_not_for_slices_are_left_to_the_one_piece_parser() {
+        // No `States` object with members, or nothing to cut: no slices.
+        for text in [
+            "",
+            "[]",
+            r#"{"StartAt": "A"}"#,
+            r#"{"States": []}"#,
+            r#"{"States": {}}"#,
+            r#"{"States": {"A": {}}}"#,
+            r#"{"Comment": 01, "States": {"A": {}, "B": {}}}"#,
+        ] {
+            assert_eq!(split_states(text, 4, 1), None, "{text}");
+        }
+        // What the parser would not accept: no parse in slices either.
+        for text in [
+            r#"{"States": {"A": {"Type": "Pass", "x": 1,}, "B": {"Type": "Pass"}}}"#,
+            r#"{"States": {"A": {"Type": "Pass"}, "B": {"Type": "Pass", "x": 01}}}"#,
+            r#"{"States": {"A": {"Type": "Pass", "x": 2, "x": 2}, "B": {"Type": "Pass"}}}"#,
+            r#"{"States": {"A": {"Type": "Pass", "x": [1 2]}, "B": {"Type": "Pass"}}}"#,
+            r#"{"States": {"A": {"Type": "Pass"}, "B": {"Type": "Pass"}}, "States": {"C": {}}}"#,
+            r#"{"States": {"A": {"Type": "Pass"}, "B": {"Type": "Pass"}} "x": 1}"#,
+            r#"{"States": {"A": {"Type": "Pass"}, "B": {"Type": "Pass"}}"#,
+            r#"{"States": {"A": {"Type": "Pass"}, "B": {"Type": "Pass"}}}}"#,
+            "{\"States\": {\"A\": {\"Type\": \"\u{1}\"}, \"B\": {\"Type\": \"Pass\"}}}",
+        ] {
+            // The first state made long, so that the second starts after the middle of `States`.
+            let text = &text.replacen(
+                r#""A": {"#,
+                &format!(r#""A": {{"Comment": "{}", "#, ".".repeat(80)),
+                1,
+            );
+            assert_eq!(parse(text), None, "{text}");
+            assert!(split_states(text, 2, 1).is_some(), "{text}");
+            assert_eq!(in_slices(text, 2), None, "{text}");
+        }
+    }
 
     /// The fast parser either agrees with serde_json or leaves the text to it.
     fn agrees(text: &str) {

@@ -6,7 +6,10 @@
 
 use std::borrow::Cow;
 
-use super::json::{parse_streaming_states, same_key, to_map, Members, J};
+use super::json::{
+    parse_skipping_states, parse_state_slice, parse_streaming_states, same_key, split_states,
+    to_map, Members, J,
+};
 
 use super::*;
 use crate::diagnostics::{Code, Diagnostic, Ptr};
@@ -99,6 +102,15 @@ pub(crate) trait StateSink {
     fn take(&mut self, machine: &[(Cow<'_, str>, J<'_>)], name: Cow<'_, str>, state: State);
 }
 
+impl<T: StateSink + ?Sized> StateSink for &mut T {
+    fn has(&self, name: &str) -> bool {
+        (**self).has(name)
+    }
+    fn take(&mut self, machine: &[(Cow<'_, str>, J<'_>)], name: Cow<'_, str>, state: State) {
+        (**self).take(machine, name, state);
+    }
+}
+
 /// [`read_machine_text`], handing each top-level state to `sink` instead of keeping it: the
 /// machine returned has no states when the flag is true (they all went to the sink; when it is
 /// false, `States` was not an object and was read as usual). States that could not be read do
@@ -108,28 +120,126 @@ pub(crate) fn read_machine_streaming(
     errs: &mut Vec<Diagnostic>,
     sink: &mut dyn StateSink,
 ) -> Option<(Option<StateMachine>, bool)> {
-    let mut state_errs = Vec::new();
-    // Names whose state could not be read: a later state of the same name is still a duplicate
-    // key, which the serde_json route reports.
-    let mut unread: Vec<String> = Vec::new();
-    let root = Ptr::Str("");
-    let base = Ptr::Key(&root, "States");
+    let mut slice = Slice {
+        sink,
+        unread: Vec::new(),
+        errs: Vec::new(),
+    };
     let mut hook = |machine: &[(Cow<'_, str>, J<'_>)], name: Cow<'_, str>, v: J<'_>| -> bool {
-        if sink.has(name.as_ref()) || unread.iter().any(|u| *u == name) {
-            return false;
-        }
-        match read_state(&v, Ptr::Key(&base, &name), &mut state_errs) {
-            Some(s) => {
-                drop(v);
-                sink.take(machine, name, s);
-            }
-            None => unread.push(name.into_owned()),
-        }
-        true
+        slice.read(machine, name, v)
     };
     let (tree, streamed) = parse_streaming_states(text, &mut hook)?;
-    let pre = streamed.then_some((States::default(), state_errs));
+    let pre = streamed.then_some((States::default(), slice.errs));
     Some((read_machine_with(&tree, errs, pre), streamed))
+}
+
+/// Top-level states read into one sink: all of them ([`read_machine_streaming`]) or a slice of
+/// them ([`read_machine_parallel`]).
+pub(crate) struct Slice<S> {
+    /// The sink that took the states.
+    pub(crate) sink: S,
+    /// The names of the states that could not be read (their diagnostics are in `errs`): a later
+    /// state of the same name is still a duplicate key, which the `serde_json` route reports.
+    pub(crate) unread: Vec<String>,
+    /// The diagnostics of the states that could not be read, in text order.
+    errs: Vec<Diagnostic>,
+}
+
+impl<S: StateSink> Slice<S> {
+    /// Reads the state `name` (its tree is `v`) into the sink; `false` for a name met before
+    /// (a duplicate key).
+    fn read(&mut self, machine: &[(Cow<'_, str>, J<'_>)], name: Cow<'_, str>, v: J<'_>) -> bool {
+        if self.sink.has(name.as_ref()) || self.unread.iter().any(|u| *u == name) {
+            return false;
+        }
+        let root = Ptr::Str("");
+        let base = Ptr::Key(&root, "States");
+        match read_state(&v, Ptr::Key(&base, &name), &mut self.errs) {
+            Some(s) => {
+                drop(v);
+                self.sink.take(machine, name, s);
+            }
+            None => self.unread.push(name.into_owned()),
+        }
+        true
+    }
+}
+
+/// The stack of each thread of [`read_machine_parallel`]: a main thread's (the parser and the
+/// reader recurse once per level of nesting).
+const SLICE_STACK_BYTES: usize = 8 << 20;
+
+/// [`read_machine_streaming`] on up to `threads` threads: the top-level states are parsed and
+/// read in consecutive slices of about `min_slice_bytes` of text or more, each on a thread of its
+/// own and into a sink of its own (`new_sink(bytes)` makes one for a slice of about that many
+/// bytes). The slices come back in text order, with the machine read without its states (their
+/// diagnostics are in `errs`, after the machine's own, as [`read_machine_streaming`] orders them).
+///
+/// `None` when the text is not read this way: too small for two slices, not what the fast parser
+/// accepts, a wrong guess of where a state starts (see [`split_states`]), or a name repeated
+/// within a slice. The caller then reads it in one piece, which decides all of those. A name
+/// repeated across slices is the caller's to find (see [`Slice::unread`] and its sink).
+pub(crate) fn read_machine_parallel<S: StateSink + Send>(
+    text: &str,
+    threads: usize,
+    min_slice_bytes: usize,
+    errs: &mut Vec<Diagnostic>,
+    new_sink: &(dyn Fn(usize) -> S + Sync),
+) -> Option<(Option<StateMachine>, Vec<Slice<S>>)> {
+    let split = split_states(text, threads, min_slice_bytes)?;
+    let split = &split;
+    let work = |k: usize| -> Option<(Slice<S>, (usize, usize))> {
+        let start = split.starts[k];
+        let guess = split.starts.get(k + 1).copied().unwrap_or(text.len()) - start;
+        let mut slice = Slice {
+            sink: new_sink(guess),
+            unread: Vec::new(),
+            errs: Vec::new(),
+        };
+        let end = parse_state_slice(text, split, k, &mut |name, v| {
+            slice.read(&split.before, name, v)
+        })?;
+        Some((slice, end))
+    };
+    let mut parsed = std::thread::scope(|scope| {
+        let work = &work;
+        let spawned: Vec<_> = (1..split.starts.len())
+            .map(|k| {
+                std::thread::Builder::new()
+                    .name("stepwright-read".into())
+                    .stack_size(SLICE_STACK_BYTES)
+                    .spawn_scoped(scope, move || work(k))
+                    .map_err(|_| k)
+            })
+            .collect();
+        let mut out = vec![work(0)];
+        for h in spawned {
+            out.push(match h {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                // No thread to be had: this one reads the slice.
+                Err(k) => work(k),
+            });
+        }
+        out
+    });
+    // The slices reached from the first, each from the end of the one before (the others
+    // started at a wrong guess; their findings are dropped).
+    let (mut slices, mut k, mut close) = (Vec::new(), 0, 0);
+    while k < split.starts.len() {
+        let (slice, (next, end)) = parsed[k].take()?;
+        slices.push(slice);
+        (k, close) = (next, end);
+    }
+    let (tree, skipped) = parse_skipping_states(text, split.open, close + 1)?;
+    if !skipped {
+        return None;
+    }
+    let state_errs = slices
+        .iter_mut()
+        .flat_map(|s| std::mem::take(&mut s.errs))
+        .collect();
+    let machine = read_machine_with(&tree, errs, Some((States::default(), state_errs)));
+    Some((machine, slices))
 }
 
 pub(super) fn read_machine(v: &J<'_>, errs: &mut Vec<Diagnostic>) -> Option<StateMachine> {

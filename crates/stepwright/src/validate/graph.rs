@@ -342,7 +342,12 @@ impl Nodes {
             kind: super::state_kind_index(state) as u8,
             flags,
         });
-        let hash = self.hash(name);
+        self.index_node(i);
+    }
+
+    /// Puts node `i` in the index by name.
+    fn index_node(&mut self, i: u32) {
+        let hash = self.hash(self.str(self.nodes[i as usize].name));
         let Nodes {
             index,
             nodes,
@@ -355,6 +360,42 @@ impl Nodes {
             hash_name(hasher, &text[s.0 as usize..(s.0 + s.1) as usize])
         };
         index.insert_unique(hash, i, rehash);
+    }
+
+    /// Every kept name, in order.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.nodes.iter().map(|n| self.str(n.name))
+    }
+
+    /// Keeps `other`'s states after these; `false` (and some of them kept) when one of their
+    /// names is kept already.
+    #[must_use]
+    pub(crate) fn append(&mut self, other: Nodes) -> bool {
+        let shift = |s: Span, by: u32| match s.get() {
+            Some(s) => Span(s.0 + by, s.1),
+            None => Span::NONE,
+        };
+        let text = self.text.len() as u32;
+        let targets = self.targets.len() as u32;
+        self.text.push_str(&other.text);
+        self.targets
+            .extend(other.targets.into_iter().map(|(t, s)| (t, shift(s, text))));
+        self.nodes.reserve(other.nodes.len());
+        for n in other.nodes {
+            let name = shift(n.name, text);
+            if self.contains(self.str(name)) {
+                return false;
+            }
+            let i = self.nodes.len() as u32;
+            self.nodes.push(Node {
+                name,
+                next: shift(n.next, text),
+                targets: (n.targets.0 + targets, n.targets.1),
+                ..n
+            });
+            self.index_node(i);
+        }
+        true
     }
 
     /// The names of the Parallel states without branches, in order.

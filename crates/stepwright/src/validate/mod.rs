@@ -31,6 +31,13 @@
 //! never held whole and each state is checked while it is in cache; the report is the one
 //! [`validate`] gives on the whole machine. A pass that needs more than one state at a time
 //! belongs in the graph rules (see the `stream` module).
+//!
+//! A large definition (128 KiB or more, some 1,400 states of the benchmark's kind) is checked
+//! on several threads: its top-level states are cut into slices of at least 64 KiB of text, each
+//! read and checked on a thread of its own, and the findings joined in text order. The report is
+//! the one-thread report, byte for byte; when a slice's findings could depend on another slice
+//! (a state name met in two slices), the definition is checked again on one thread.
+//! [`Options::threads`] caps the threads (1 turns this off); the default is one per core.
 
 mod fields;
 mod graph;
@@ -80,6 +87,10 @@ pub struct Options {
     pub check_paths: bool,
     /// Check the shape of Task `Resource` ARNs. Default: true. (asl-validator's `checkArn`.)
     pub check_resource_arns: bool,
+    /// The most threads [`validate_str`] uses on a large definition (one per 64 KiB of states at
+    /// most): 0, the default, for one per core; 1 to validate on the calling thread only. The
+    /// report is the same whatever the number.
+    pub threads: usize,
 }
 
 impl Default for Options {
@@ -89,11 +100,21 @@ impl Default for Options {
             allow_substitutions: true,
             check_paths: true,
             check_resource_arns: true,
+            threads: 0,
         }
     }
 }
 
 impl Options {
+    /// The threads a validation may use: [`Options::threads`], or one per core when it is 0.
+    fn thread_count(&self) -> usize {
+        static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        match self.threads {
+            0 => *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            n => n,
+        }
+    }
+
     /// Options for an EXPRESS workflow.
     pub fn express() -> Self {
         Options {

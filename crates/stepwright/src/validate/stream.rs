@@ -20,7 +20,7 @@ use foldhash::HashMap;
 use super::{fields, graph, integrations, jsonata, paths, resource, Ctx, Options, Pass};
 use crate::diagnostics::{pointer_push, Diagnostic, ParseError};
 use crate::model::json::J;
-use crate::model::read::{read_machine_streaming, StateSink};
+use crate::model::read::{read_machine_parallel, read_machine_streaming, StateSink};
 use crate::model::{QueryLanguage, State, StateMachine, States};
 
 /// The passes that look at one state at a time, in [`super::PASSES`] order (the graph pass comes
@@ -44,8 +44,27 @@ pub(super) enum Outcome {
     Whole,
 }
 
+/// The least text a thread of [`validate_parallel`] gets: about 700 states of the benchmark's
+/// chain, some 0.6 ms of work, against some 20 µs to start a thread.
+const MIN_SLICE_BYTES: usize = 64 * 1024;
+
 /// Validates `text` while reading it.
 pub(super) fn validate_streaming(text: &str, options: &Options) -> Outcome {
+    validate_streaming_with(text, options, MIN_SLICE_BYTES)
+}
+
+/// [`validate_streaming`], with slices of at least `min_slice_bytes` for the threads.
+pub(super) fn validate_streaming_with(
+    text: &str,
+    options: &Options,
+    min_slice_bytes: usize,
+) -> Outcome {
+    let threads = options.thread_count();
+    if threads > 1 && text.len() >= 2 * min_slice_bytes {
+        if let Some(out) = validate_parallel(text, options, threads, min_slice_bytes) {
+            return out;
+        }
+    }
     let mut errs = Vec::new();
     let mut s = Streamer::new(options, text.len());
     let Some((machine, streamed)) = read_machine_streaming(text, &mut errs, &mut s) else {
@@ -62,6 +81,58 @@ pub(super) fn validate_streaming(text: &str, options: &Options) -> Outcome {
         return Outcome::Whole;
     }
     Outcome::Done(s.finish(&machine))
+}
+
+/// [`validate_streaming`] on several threads: each validates a slice of the top-level states
+/// as it reads them (see [`read_machine_parallel`]), and their findings are joined in text order.
+/// The report is the one-thread report: `None` (validate on one thread) when a slice's findings
+/// could depend on another slice, that is when a state name is met in more than one slice (a
+/// duplicate, which the one-thread reading reports or declines) or a rule inside a slice could
+/// not be decided.
+fn validate_parallel(
+    text: &str,
+    options: &Options,
+    threads: usize,
+    min_slice_bytes: usize,
+) -> Option<Outcome> {
+    let mut errs = Vec::new();
+    let new_sink = |bytes: usize| Streamer::new(options, bytes);
+    let (machine, slices) =
+        read_machine_parallel(text, threads, min_slice_bytes, &mut errs, &new_sink)?;
+    let mut slices = slices.into_iter();
+    let first = slices.next()?;
+    let (mut all, mut unread) = (first.sink, first.unread);
+    for next in slices {
+        // A name met in an earlier slice: what it means (a duplicate state, a transition out of a
+        // branch) is decided on one thread. `append` finds the top-level names met twice.
+        let known = |n: &str| {
+            all.top.contains(n) || all.seen.contains_key(n) || unread.iter().any(|u| u == n)
+        };
+        let earlier_nested = !all.seen.is_empty() || !unread.is_empty();
+        if next.sink.seen.keys().any(|n| known(n))
+            || next.unread.iter().any(|n| known(n))
+            || (earlier_nested && next.sink.top.names().any(known))
+            || !all.append(next.sink)
+        {
+            return None;
+        }
+        unread.extend(next.unread);
+    }
+    // (`append` joins the flags: one slice undecided is enough)
+    if all.undecided {
+        return None;
+    }
+    let machine = match machine {
+        Some(m) if errs.is_empty() => m,
+        _ => return Some(Outcome::Done(ParseError::new(errs).into_diagnostics())),
+    };
+    if all
+        .lang
+        .is_some_and(|l| l != machine.default_query_language())
+    {
+        return Some(Outcome::Whole);
+    }
+    Some(Outcome::Done(all.finish(&machine)))
 }
 
 struct Streamer<'o> {
@@ -107,6 +178,24 @@ impl<'o> Streamer<'o> {
             nested: Vec::new(),
             undecided: false,
         }
+    }
+
+    /// Takes over what `next` found in the states read after these; `false` when a top-level
+    /// state name is in both (`self` is then to be dropped).
+    #[must_use]
+    fn append(&mut self, next: Streamer<'_>) -> bool {
+        if !self.top.append(next.top) {
+            return false;
+        }
+        self.lang = self.lang.or(next.lang);
+        for (mine, theirs) in self.by_pass.iter_mut().zip(next.by_pass) {
+            mine.extend(theirs);
+        }
+        self.names.extend(next.names);
+        self.seen.extend(next.seen);
+        self.nested.extend(next.nested);
+        self.undecided |= next.undecided;
+        true
     }
 
     /// The report once the whole text is read: the graph pass (its name rules, the machine's
@@ -212,8 +301,183 @@ impl StateSink for Streamer<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
+
+    /// What validating `text` on `threads` threads with slices of `min_slice_bytes` gives: the
+    /// outcome when the threads decided it (`None` when it was left to one thread), with the
+    /// one-thread outcome, which it must equal.
+    pub(crate) fn parallel_and_one(
+        text: &str,
+        opts: &Options,
+        threads: usize,
+        min_slice_bytes: usize,
+    ) -> (Option<String>, String) {
+        let show = |o: Outcome| match o {
+            Outcome::Done(d) => format!("done {d:#?}"),
+            Outcome::Declined => "declined".to_string(),
+            Outcome::Whole => "whole".to_string(),
+        };
+        let one = Options {
+            threads: 1,
+            ..opts.clone()
+        };
+        let par = validate_parallel(text, opts, threads, min_slice_bytes).map(show);
+        (
+            par,
+            show(validate_streaming_with(text, &one, min_slice_bytes)),
+        )
+    }
+
+    /// The benchmark's kind of machine, `n` states, with what `edit` does to it.
+    fn chain(
+        n: usize,
+        edit: impl Fn(usize, &mut serde_json::Map<String, serde_json::Value>),
+    ) -> String {
+        let mut states = serde_json::Map::new();
+        for i in 0..n {
+            let mut s = serde_json::json!({"Type": "Pass", "Parameters": {"i": i, "v.$": "$.v"}, "ResultPath": "$.r"});
+            let o = s.as_object_mut().unwrap();
+            if i + 1 == n {
+                o.insert("End".into(), true.into());
+            } else {
+                o.insert("Next".into(), format!("S{}", i + 1).into());
+            }
+            edit(i, o);
+            states.insert(format!("S{i}"), s);
+        }
+        serde_json::json!({"StartAt": "S0", "States": states}).to_string()
+    }
+
+    /// Large machines, valid and not, validated on 1 to 5 threads: the one-thread report every
+    /// time, and the threads decide every machine whose slices do not share a name.
+    #[test]
+    fn threads_report_what_one_thread_reports() {
+        use serde_json::json;
+        type Edit = Box<dyn Fn(usize, &mut serde_json::Map<String, serde_json::Value>)>;
+        // (what, the edit, whether the slices can decide alone)
+        let cases: Vec<(&str, Edit, bool)> = vec![
+            ("valid", Box::new(|_, _| {}), true),
+            (
+                "errors in many states",
+                Box::new(|i, o| {
+                    if i % 47 == 5 {
+                        o.insert("Nxt".into(), json!("S1"));
+                    } else if i % 43 == 7 {
+                        o.insert("ResultPath".into(), json!("$$bad"));
+                    }
+                }),
+                true,
+            ),
+            (
+                "rule errors only",
+                Box::new(|i, o| {
+                    if i % 47 == 5 {
+                        o.insert("InputPath".into(), json!("$.a[?("));
+                    } else if i % 43 == 7 {
+                        o.insert("Next".into(), json!("Nowhere"));
+                    } else if i % 41 == 9 {
+                        o.insert("Parameters".into(), json!({"x.$": "States.Format("}));
+                    }
+                }),
+                true,
+            ),
+            (
+                "branches with names and targets of their own",
+                Box::new(|i, o| {
+                    if i % 50 == 3 {
+                        o.insert("Type".into(), json!("Parallel"));
+                        o.remove("Parameters");
+                        o.insert(
+                            "Branches".into(),
+                            json!([{"StartAt": format!("B{i}"), "States": {
+                            format!("B{i}"): {"Type": "Pass", "Next": format!("C{i}")},
+                            format!("C{i}"): {"Type": "Succeed"}}}]),
+                        );
+                    }
+                }),
+                true,
+            ),
+            (
+                "a branch state named as a top-level state in another slice",
+                Box::new(|i, o| {
+                    if i == 2 {
+                        o.insert("Type".into(), json!("Parallel"));
+                        o.remove("Parameters");
+                        o.insert(
+                            "Branches".into(),
+                            json!([{"StartAt": "S350", "States": {
+                            "S2900": {"Type": "Succeed"}}}]),
+                        );
+                    }
+                }),
+                false,
+            ),
+            (
+                "a branch transition to a state of an earlier slice",
+                Box::new(|i, o| {
+                    if i == 380 {
+                        o.insert("Type".into(), json!("Parallel"));
+                        o.remove("Parameters");
+                        o.insert(
+                            "Branches".into(),
+                            json!([{"StartAt": "B", "States": {
+                            "B": {"Type": "Pass", "Next": "S1"}}}]),
+                        );
+                    }
+                }),
+                false,
+            ),
+        ];
+        // A top-level name twice, in two slices: the serde_json route reports the duplicate key.
+        let text = chain(400, |_, _| {}).replacen(r#""S350":"#, r#""S2":"#, 1);
+        let opts = Options::default();
+        assert_eq!(
+            parallel_and_one(&text, &opts, 2, 2 * 1024),
+            (None, "declined".into())
+        );
+        let report = super::super::validate_str(&text, &opts);
+        let codes: Vec<_> = report.diagnostics().iter().map(|d| d.code).collect();
+        assert!(codes.contains(&crate::Code::DuplicateJsonKey), "{codes:?}");
+        for (what, edit, decided) in cases {
+            let text = chain(400, edit);
+            // The machine's query language: none, before `States`, after `States` (which sends
+            // the one-thread reading to the whole-machine route).
+            for lang in 0..3 {
+                let text = match lang {
+                    0 => text.clone(),
+                    1 => text.replacen('{', r#"{"QueryLanguage": "JSONata", "#, 1),
+                    _ => format!(
+                        r#"{}, "QueryLanguage": "JSONata"}}"#,
+                        &text[..text.len() - 1]
+                    ),
+                };
+                for threads in 2..=5 {
+                    let opts = Options {
+                        threads,
+                        ..Options::default()
+                    };
+                    let (par, one) = parallel_and_one(&text, &opts, threads, 2 * 1024);
+                    assert_eq!(par.is_some(), decided, "{what}, {threads} threads");
+                    if let Some(par) = par {
+                        assert_eq!(par, one, "{what}, {threads} threads");
+                    }
+                    // The public entry point, whichever way it goes.
+                    assert_eq!(
+                        super::super::validate_str(&text, &opts),
+                        super::super::validate_str(
+                            &text,
+                            &Options {
+                                threads: 1,
+                                ..opts.clone()
+                            }
+                        ),
+                        "{what}, {threads} threads"
+                    );
+                }
+            }
+        }
+    }
 
     /// Validation while reading runs the graph rules itself, then the other passes of
     /// `PASSES` in their order: a pass added to `PASSES` and not here would be skipped.

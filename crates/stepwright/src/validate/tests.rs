@@ -956,7 +956,7 @@ fn fast_path_reports_equal_the_serde_json_route() {
     let mut all = texts(&root.join("localstack"));
     all.extend(texts(&root.join("asl-validator")));
     assert!(all.len() > 1500, "the corpus is there: {} texts", all.len());
-    let (mut compared, mut fast, mut streamed) = (0usize, 0usize, 0usize);
+    let (mut compared, mut fast, mut streamed, mut on_threads) = (0usize, 0usize, 0usize, 0usize);
     let mut check = |text: &str, opts: &Options| {
         let via_serde = validate_text(text, opts, false);
         let direct = validate_text(text, opts, true);
@@ -971,6 +971,12 @@ fn fast_path_reports_equal_the_serde_json_route() {
             stream::validate_streaming(text, opts),
             stream::Outcome::Done(_)
         ));
+        // On threads, in slices of a state or two: the one-thread outcome when they decide.
+        let (par, one) = stream::tests::parallel_and_one(text, opts, 3, 1);
+        if let Some(par) = par {
+            assert_eq!(par, one, "on threads: {text}");
+            on_threads += 1;
+        }
     };
     for (n, text) in all.iter().enumerate() {
         check(text, &Options::default());
@@ -998,6 +1004,10 @@ fn fast_path_reports_equal_the_serde_json_route() {
     assert!(
         streamed * 10 > compared * 8,
         "{streamed} of {compared} texts were validated while read"
+    );
+    assert!(
+        on_threads * 10 > compared * 3,
+        "{on_threads} of {compared} texts were validated on threads"
     );
 }
 
@@ -1204,7 +1214,7 @@ fn validation_while_reading_agrees_on_random_graphs() {
     }
     let mut r = Rng(0x9e37_79b9_7f4a_7c15);
     let opts = Options::default();
-    let (mut streamed, mut whole_route, mut with_errors) = (0, 0, 0);
+    let (mut streamed, mut whole_route, mut with_errors, mut on_threads) = (0, 0, 0, 0);
     for i in 0..3_000 {
         let body = states(&mut r, 0);
         let start = NAMES[r.below(NAMES.len())];
@@ -1224,6 +1234,12 @@ fn validation_while_reading_agrees_on_random_graphs() {
         let direct = validate_text(&text, &opts, true);
         let whole = validate_text(&text, &opts, false);
         assert_eq!(direct, whole, "machine {i}: {text}");
+        // On threads, a state or two per slice: the same outcome when the slices decide.
+        let (par, one) = stream::tests::parallel_and_one(&text, &opts, 3, 1);
+        if let Some(par) = par {
+            assert_eq!(par, one, "machine {i} on threads: {text}");
+            on_threads += 1;
+        }
         match stream::validate_streaming(&text, &opts) {
             stream::Outcome::Done(_) => streamed += 1,
             stream::Outcome::Whole => whole_route += 1,
@@ -1236,4 +1252,5 @@ fn validation_while_reading_agrees_on_random_graphs() {
         "{streamed} streamed, {whole_route} whole"
     );
     assert!(with_errors > 1_000, "{with_errors} machines with errors");
+    assert!(on_threads > 300, "{on_threads} machines decided on threads");
 }
