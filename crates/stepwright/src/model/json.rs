@@ -133,18 +133,25 @@ pub(crate) struct StatesSplit<'a> {
     pub(crate) starts: Vec<usize>,
 }
 
+/// The first byte at or after `i` inside a JSON string that ends a plain run (see
+/// [`special_bytes`]), eight bytes at a time; the end of `b` is reached in the last few bytes.
+#[inline(always)]
+fn plain_run_end(b: &[u8], mut i: usize) -> usize {
+    while let Some(&chunk) = b.get(i..i + 8).and_then(|c| <&[u8; 8]>::try_from(c).ok()) {
+        let mask = special_bytes(u64::from_le_bytes(chunk));
+        if mask != 0 {
+            return i + (mask.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i
+}
+
 /// The byte after the string whose opening quote is at `i` (escapes are skipped, not checked).
 fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
     i += 1;
     loop {
-        while let Some(chunk) = b.get(i..i + 8) {
-            let mask = special_bytes(u64::from_le_bytes(chunk.try_into().ok()?));
-            if mask != 0 {
-                i += (mask.trailing_zeros() / 8) as usize;
-                break;
-            }
-            i += 8;
-        }
+        i = plain_run_end(b, i);
         match *b.get(i)? {
             b'"' => return Some(i + 1),
             b'\\' => i += 2,
@@ -611,15 +618,7 @@ impl<'a, 'h> Parser<'a, 'h> {
         let mut i = start + 1;
         let mut escaped = false;
         loop {
-            // Eight bytes at a time while none of them is special.
-            while let Some(chunk) = b.get(i..i + 8) {
-                let mask = special_bytes(u64::from_le_bytes(chunk.try_into().ok()?));
-                if mask != 0 {
-                    i += (mask.trailing_zeros() / 8) as usize;
-                    break;
-                }
-                i += 8;
-            }
+            i = plain_run_end(b, i);
             match *b.get(i)? {
                 b'"' => break,
                 b'\\' => {
