@@ -3,12 +3,18 @@ SHELL := /bin/bash
 export PATH := $(CURDIR)/.venv/bin:$(CURDIR)/tools/node_modules/.bin:$(PATH)
 CARGO ?= cargo
 
-.PHONY: all demo setup test lint fmt check-fmt clippy unit-build unit bench statemachines statemachines-check
+.PHONY: all demo setup setup-rust setup-tools test lint fmt check-fmt clippy unit-build unit bench statemachines statemachines-check
 
 all: test
 
 setup:
 	@scripts/setup.sh
+
+setup-rust:
+	@scripts/setup.sh rust
+
+setup-tools:
+	@scripts/setup.sh tools
 
 ## demo: build the CLI and run the training pipeline locally (needs only cargo); writes out/
 demo:
@@ -20,10 +26,11 @@ demo:
 ## run side by side: each has long stretches where one big crate (aws-sdk-sagemaker) keeps one core
 ## busy and the other idle. clippy builds in its own target directory, since two cargo runs in one
 ## profile directory wait for each other's lock; `sam build` (release, aarch64) does not share one.
-## The second stage takes sam build as done (-o).
-test: setup
+## The Python and npm tools install beside the first two (only sam build needs them); the second
+## stage takes sam build as done (-o).
+test: setup-rust
 	@$(MAKE) --no-print-directory -j3 --output-sync=target check-fmt clippy unit-build sam-build
-	@$(MAKE) --no-print-directory -o sam-build unit statemachines-check infra-test
+	@$(MAKE) --no-print-directory -o sam-build -o setup-tools unit statemachines-check infra-test
 
 check-fmt:
 	$(CARGO) fmt --all -- --check
@@ -102,7 +109,7 @@ infra-lint:
 	cd infra/sam && $(INFRA_ENV) sam validate --lint
 	cfn-lint infra/sam/template.yaml
 
-sam-build:
+sam-build: setup-tools
 	cd infra/sam && $(INFRA_ENV) $(LAMBDA_CI_PROFILE) CARGO_TARGET_DIR=$(CARGO_TARGET) sam build --build-dir $(SAM_BUILD_DIR)
 
 # the Lambda code comes from the cargo-lambda output `sam build` left in the target directory

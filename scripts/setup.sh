@@ -7,12 +7,25 @@ root=$(pwd)
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
+# `scripts/setup.sh rust` installs the Rust part only, `scripts/setup.sh tools` the rest (make test
+# builds the Rust code while the tools install); no argument, both.
+part=${1:-all}
+case "$part" in
+  all | rust | tools) ;;
+  *) echo "usage: scripts/setup.sh [rust|tools]" >&2; exit 2 ;;
+esac
+
 # --- Rust ---------------------------------------------------------------------------------------
-if command -v rustup >/dev/null; then
+if [ "$part" != tools ] && command -v rustup >/dev/null; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || { log "rustup: clippy"; rustup component add clippy; }
   rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || { log "rustup: rustfmt"; rustup component add rustfmt; }
   # the Lambdas (sam build, cargo lambda build --arm64) run on arm64
   rustup target list --installed 2>/dev/null | grep -q '^aarch64-unknown-linux-gnu' || { log "rustup: aarch64-unknown-linux-gnu"; rustup target add aarch64-unknown-linux-gnu; }
+fi
+
+if [ "$part" = rust ]; then
+  log "ready (Rust)"
+  exit 0
 fi
 
 # --- Python tools in .venv ----------------------------------------------------------------------
