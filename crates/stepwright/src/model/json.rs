@@ -160,6 +160,7 @@ fn skip_string(b: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
+#[inline]
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
     while let Some(b' ' | b'\n' | b'\r' | b'\t') = b.get(i) {
         i += 1;
@@ -363,9 +364,7 @@ pub(crate) fn parse_state_slice<'a>(
 pub(crate) fn parse_skipping_states(text: &str, open: usize, end: usize) -> Option<(J<'_>, bool)> {
     let mut p = Parser::new(text, 64, 64, None);
     p.skip = Some((open, end));
-    let v = p.value(0)?;
-    p.ws();
-    (p.pos == p.b.len()).then_some((v, p.streamed))
+    p.whole()
 }
 
 fn parse_with<'a>(text: &'a str, hook: Option<StateHook<'_, 'a>>) -> Option<(J<'a>, bool)> {
@@ -379,10 +378,7 @@ fn parse_with<'a>(text: &'a str, hook: Option<StateHook<'_, 'a>>) -> Option<(J<'
         Some(_) => (64, 64),
         None => count_separators(text.as_bytes()),
     };
-    let mut p = Parser::new(text, colons, items, hook);
-    let v = p.value(0)?;
-    p.ws();
-    (p.pos == p.b.len()).then_some((v, p.streamed))
+    Parser::new(text, colons, items, hook).whole()
 }
 
 /// A mask whose lowest set bit is the high bit of the first byte of `w` (little-endian) that ends
@@ -456,9 +452,15 @@ impl<'a, 'h> Parser<'a, 'h> {
     }
 
     fn ws(&mut self) {
-        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.b.get(self.pos) {
-            self.pos += 1;
-        }
+        self.pos = skip_ws(self.b, self.pos);
+    }
+
+    /// The whole text as one value (nothing but whitespace after it), and whether the top-level
+    /// `States` went to the hook or was skipped.
+    fn whole(mut self) -> Option<(J<'a>, bool)> {
+        let v = self.value(0)?;
+        self.ws();
+        (self.pos == self.b.len()).then_some((v, self.streamed))
     }
 
     fn eat(&mut self, c: u8) -> Option<()> {
