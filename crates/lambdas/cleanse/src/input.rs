@@ -763,8 +763,25 @@ impl<R: Read + Send> RecordReader<R> {
         &mut self,
         mut f: impl FnMut(&mut Record, &Next) -> Result<(), E>,
     ) -> Result<(), E> {
+        self.for_each_batch(|mut batch| {
+            for (rec, next) in batch.iter_mut() {
+                if *next == Next::End {
+                    break;
+                }
+                f(rec, next)?;
+            }
+            Ok(Some(batch))
+        })
+    }
+
+    /// [`RecordReader::for_each`] by whole batches: `f` gets each batch of records in input
+    /// order (the last one ends with [`Next::End`]; a batch is never empty) and may give a batch
+    /// back to be filled again (its own, or an earlier one it kept), or `None`.
+    pub fn for_each_batch<E: From<io::Error>>(
+        &mut self,
+        mut f: impl FnMut(Batch) -> Result<Option<Batch>, E>,
+    ) -> Result<(), E> {
         use std::sync::mpsc::{channel, sync_channel};
-        type Batch = Vec<(Record, Next)>;
         let (tx, rx) = sync_channel::<io::Result<Batch>>(4);
         let (back_tx, back_rx) = channel::<Batch>();
         std::thread::scope(|scope| {
@@ -799,19 +816,22 @@ impl<R: Read + Send> RecordReader<R> {
                 }
             });
             for batch in rx {
-                let mut batch = batch?;
-                for (rec, next) in batch.iter_mut() {
-                    if *next == Next::End {
-                        return Ok(());
-                    }
-                    f(rec, next)?;
+                let batch = batch?;
+                let end = batch.last().is_none_or(|(_, n)| *n == Next::End);
+                if let Some(b) = f(batch)? {
+                    let _ = back_tx.send(b);
                 }
-                let _ = back_tx.send(batch);
+                if end {
+                    return Ok(());
+                }
             }
             Ok(())
         })
     }
 }
+
+/// Records handed over together by [`RecordReader::for_each_batch`], each with what it is.
+pub type Batch = Vec<(Record, Next)>;
 
 /// Bytes a chunk of records aims at (it ends at the last record boundary after this many bytes).
 pub const CHUNK_BYTES: usize = 1 << 20;
