@@ -130,8 +130,141 @@ impl<W: Write> Sink<W> {
     }
 }
 
+/// A local output file written all or nothing: bytes go to a temporary file beside it
+/// (`.NAME.PID.tmp`, buffered), and [`LocalOutput::commit`] renames that into place. Dropped
+/// without a commit (a failed run), the temporary file is removed: the destination is left as it
+/// was, never partly written. What `cleanse-file` writes through, as the Lambda writes S3 objects.
+///
+/// ```
+/// use std::io::Write;
+/// let dir = std::env::temp_dir().join(format!("local-output-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("out.csv");
+/// let mut out = cleanse::output::LocalOutput::create(&path)?;
+/// out.write_all(b"a,b\n")?;
+/// assert!(!path.exists());
+/// out.commit()?;
+/// assert_eq!(std::fs::read(&path)?, b"a,b\n");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct LocalOutput {
+    path: std::path::PathBuf,
+    tmp: std::path::PathBuf,
+    file: Option<io::BufWriter<std::fs::File>>,
+}
+
+impl LocalOutput {
+    /// Creates the temporary file beside `path` (an error names it when that fails).
+    pub fn create(path: impl AsRef<std::path::Path>) -> io::Result<LocalOutput> {
+        let path = path.as_ref().to_path_buf();
+        let name = path.file_name().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("{}: not a file name", path.display()),
+            )
+        })?;
+        let tmp = path.with_file_name(format!(
+            ".{}.{}.tmp",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
+        let file = std::fs::File::create(&tmp).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot create {}: {e}", tmp.display()))
+        })?;
+        Ok(LocalOutput {
+            path,
+            tmp,
+            file: Some(io::BufWriter::with_capacity(256 << 10, file)),
+        })
+    }
+
+    /// Writes out what is buffered and renames the temporary file over the destination. On an
+    /// error (a write that fails at the end, say on a full disk) the temporary file is removed.
+    pub fn commit(mut self) -> io::Result<()> {
+        if let Some(w) = self.file.take() {
+            w.into_inner().map_err(|e| e.into_error())?;
+        }
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot rename {} into place: {e}", self.tmp.display()),
+            )
+        })
+    }
+
+    fn writer(&mut self) -> io::Result<&mut io::BufWriter<std::fs::File>> {
+        self.file
+            .as_mut()
+            .ok_or_else(|| io::Error::other("the output is closed"))
+    }
+}
+
+impl Write for LocalOutput {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer()?.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.writer()?.write_all(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer()?.flush()
+    }
+}
+
+impl Drop for LocalOutput {
+    fn drop(&mut self) {
+        // not committed, or the commit failed: the temporary file goes (after a commit it has
+        // been renamed, and this finds nothing)
+        drop(self.file.take());
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn local_output_is_all_or_nothing() {
+        let dir = std::env::temp_dir().join(format!("local-output-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("out.csv");
+        std::fs::write(&path, b"old").unwrap();
+        let tmps = || {
+            std::fs::read_dir(&dir)
+                .unwrap()
+                .filter(|e| {
+                    e.as_ref()
+                        .unwrap()
+                        .file_name()
+                        .to_string_lossy()
+                        .ends_with(".tmp")
+                })
+                .count()
+        };
+        // dropped without a commit: the destination is untouched, no temporary file is left
+        let mut out = super::LocalOutput::create(&path).unwrap();
+        out.write_all(&vec![b'x'; 600 << 10]).unwrap();
+        assert_eq!(tmps(), 1);
+        drop(out);
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(tmps(), 0);
+        // committed: the whole content replaces the destination
+        let mut out = super::LocalOutput::create(&path).unwrap();
+        out.write_all(b"new,").unwrap();
+        out.write_all(&vec![b'y'; 300 << 10]).unwrap();
+        out.commit().unwrap();
+        let got = std::fs::read(&path).unwrap();
+        assert_eq!((&got[..4], got.len()), (&b"new,"[..], 4 + (300 << 10)));
+        assert_eq!(tmps(), 0);
+        // a destination in a directory that does not exist: an error that names the file
+        let e = super::LocalOutput::create(dir.join("no/such/out.csv")).unwrap_err();
+        assert!(e.to_string().contains("out.csv"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     use super::*;
 
     #[test]
