@@ -35,8 +35,12 @@ test: setup-rust
 check-fmt:
 	$(CARGO) fmt --all -- --check
 
+# (then the engines' local-file binaries, `cleanse-file` and `validate-file`, which the data
+# benchmarks run: the workspace builds the crates with their Lambda feature, not these)
 clippy:
 	CARGO_TARGET_DIR=$(CLIPPY_TARGET) $(CARGO) clippy --workspace --all-targets -- -D warnings
+	CARGO_TARGET_DIR=$(CLIPPY_TARGET) $(CARGO) clippy -p cleanse -p validate --no-default-features \
+	  --features cleanse/cli,validate/cli --bins -- -D warnings
 
 unit-build:
 	$(CARGO) test --workspace --no-run
