@@ -755,27 +755,10 @@ fn json_record(
 const BATCH: usize = 512;
 
 impl<R: Read + Send> RecordReader<R> {
-    /// Calls `f` on every record (and malformed record) in order until the end, `f` failing, or a
-    /// read error. Reading and CSV/JSON parsing run on a second thread and hand records over in
-    /// batches of 512, recycled (a two-stage pipeline: the caller's work overlaps the parsing).
-    /// `f` may swap the record's contents with its own (the batch recycles whatever it gets back).
-    pub fn for_each<E: From<io::Error>>(
-        &mut self,
-        mut f: impl FnMut(&mut Record, &Next) -> Result<(), E>,
-    ) -> Result<(), E> {
-        self.for_each_batch(|mut batch| {
-            for (rec, next) in batch.iter_mut() {
-                if *next == Next::End {
-                    break;
-                }
-                f(rec, next)?;
-            }
-            Ok(Some(batch))
-        })
-    }
-
-    /// [`RecordReader::for_each`] by whole batches: `f` gets each batch of records in input
-    /// order (the last one ends with [`Next::End`]; a batch is never empty) and may give a batch
+    /// Hands every record (and malformed record) over to `f` in input order, in batches of 512,
+    /// until the end, `f` failing, or a read error. Reading and CSV/JSON parsing run on a second
+    /// thread (a two-stage pipeline: the caller's work overlaps the parsing). Each batch is in
+    /// input order and never empty; the last one ends with [`Next::End`]. `f` may give a batch
     /// back to be filled again (its own, or an earlier one it kept), or `None`.
     pub fn for_each_batch<E: From<io::Error>>(
         &mut self,
