@@ -175,6 +175,15 @@ struct UniqueCheck {
     samples: Vec<Value>,
 }
 
+/// Field `i` of `rec`, and whether it is null (a JSON null, or one of the null markers).
+#[inline]
+fn field<'r>(rec: &'r Record, i: usize, markers: &[&[u8]]) -> (&'r [u8], bool) {
+    let (s, e, kind) = rec.spans[i];
+    let v = &rec.buf[s as usize..e as usize];
+    let null = kind == FieldKind::Null || markers.iter().any(|m| m.len() == v.len() && *m == v);
+    (v, null)
+}
+
 /// One column's statistics and row checks, as the pass updates them.
 struct ColumnWork<'a> {
     i: usize,
@@ -186,9 +195,7 @@ impl ColumnWork<'_> {
     /// The column's value in `rec`.
     #[inline]
     fn record(&mut self, rec: &Record, markers: &[&[u8]]) {
-        let (s, e, kind) = rec.spans[self.i];
-        let v = &rec.buf[s as usize..e as usize];
-        let null = kind == FieldKind::Null || markers.iter().any(|m| m.len() == v.len() && *m == v);
+        let (v, null) = field(rec, self.i, markers);
         if null {
             self.col.push_null();
             for c in self.checks.iter_mut() {
@@ -437,10 +444,7 @@ fn run_on<R: Read + Send>(
                 for u in uniques.iter_mut() {
                     key.clear();
                     for &s in &u.slots {
-                        let (a, b, kind) = rec.spans[s];
-                        let v = &rec.buf[a as usize..b as usize];
-                        let null = kind == FieldKind::Null
-                            || markers.iter().any(|m| m.len() == v.len() && *m == v);
+                        let (v, null) = field(rec, s, markers);
                         if null {
                             key.push(0);
                         } else {
