@@ -131,7 +131,7 @@ impl<W: Write> Sink<W> {
 }
 
 /// A local output file written all or nothing: bytes go to a temporary file beside it
-/// (`.NAME.PID.tmp`, buffered), and [`LocalOutput::commit`] renames that into place. Dropped
+/// (`.NAME.PID-N.tmp`, buffered), and [`LocalOutput::commit`] renames that into place. Dropped
 /// without a commit (a failed run), the temporary file is removed: the destination is left as it
 /// was, never partly written. What `cleanse-file` writes through, as the Lambda writes S3 objects.
 ///
@@ -165,12 +165,16 @@ impl LocalOutput {
                 format!("{}: not a file name", path.display()),
             )
         })?;
+        // (named and opened as lambda-kit's local object writes are: two outputs to one path in
+        // one process get a temporary file each, and an existing file is never taken over)
+        static TEMPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = TEMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = path.with_file_name(format!(
-            ".{}.{}.tmp",
+            ".{}.{}-{n}.tmp",
             name.to_string_lossy(),
             std::process::id()
         ));
-        let file = std::fs::File::create(&tmp).map_err(|e| {
+        let file = std::fs::File::create_new(&tmp).map_err(|e| {
             io::Error::new(e.kind(), format!("cannot create {}: {e}", tmp.display()))
         })?;
         Ok(LocalOutput {
@@ -258,6 +262,16 @@ mod tests {
         out.commit().unwrap();
         let got = std::fs::read(&path).unwrap();
         assert_eq!((&got[..4], got.len()), (&b"new,"[..], 4 + (300 << 10)));
+        assert_eq!(tmps(), 0);
+        // two outputs to one path: a temporary file each, and the last commit is what stays
+        let mut a = super::LocalOutput::create(&path).unwrap();
+        let mut b = super::LocalOutput::create(&path).unwrap();
+        a.write_all(b"first").unwrap();
+        b.write_all(b"second").unwrap();
+        assert_eq!(tmps(), 2);
+        a.commit().unwrap();
+        b.commit().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
         assert_eq!(tmps(), 0);
         // a destination in a directory that does not exist: an error that names the file
         let e = super::LocalOutput::create(dir.join("no/such/out.csv")).unwrap_err();

@@ -3,7 +3,7 @@
 //! The engine exactly as the Lambda runs it, without AWS: used by `scripts/bench-data.sh`.
 //! With `CLEANSE_TIMINGS` set in the environment it prints per-phase timings on stderr.
 //!
-//! The outputs are written to temporary files beside them (`.NAME.PID.tmp`) and renamed into
+//! The outputs are written to temporary files beside them (`.NAME.PID-N.tmp`) and renamed into
 //! place when the run succeeds, as the Lambda's outputs are: a failed run (bad input, a
 //! `min_rows_out` not reached, a full disk) leaves neither output, and never a partial one.
 
