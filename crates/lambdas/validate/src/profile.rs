@@ -154,11 +154,19 @@ impl ColumnStats {
         self.rows += 1;
         match self.ty {
             Some(ValueType::Int) => {
-                if parse_int(v).is_none() && parse_float(v).is_none_or(|f| f.fract() != 0.0) {
-                    self.invalid += 1;
-                    return None;
-                }
-                let x = parse_float(v)?;
+                // an integer's value as `parse_float` gives it (the nearest f64 to the same
+                // number), without parsing twice; a zero is parsed again for its sign ("-0")
+                let x = match parse_int(v) {
+                    Some(i) if i != 0 => i as f64,
+                    Some(_) => parse_float(v)?,
+                    None => match parse_float(v) {
+                        Some(f) if f.fract() == 0.0 => f,
+                        _ => {
+                            self.invalid += 1;
+                            return None;
+                        }
+                    },
+                };
                 self.number(x);
                 Some(x)
             }
@@ -488,6 +496,40 @@ mod tests {
                 .sum::<u64>(),
             1000
         );
+    }
+
+    #[test]
+    fn an_int_column_takes_the_values_parse_float_gives() {
+        // ints parsed once: the same f64 as parse_float, "-0" with its sign, integral floats
+        // accepted and fractional ones invalid, 2^53 + 1 rounded as the decimal parser rounds it
+        let vals = [
+            "-0",
+            "0",
+            "+7",
+            "-12",
+            "9007199254740993",
+            "12.0",
+            "1.5",
+            "x",
+        ];
+        let mut c = ColumnStats::new("c", Some(ValueType::Int));
+        let got: Vec<Option<u64>> = vals
+            .iter()
+            .map(|v| c.push(v.as_bytes()).map(f64::to_bits))
+            .collect();
+        let want: Vec<Option<u64>> = vals
+            .iter()
+            .map(|v| match *v {
+                "1.5" | "x" => None,
+                v => parse_float(v.as_bytes()).map(f64::to_bits),
+            })
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(got[0], Some((-0.0f64).to_bits()));
+        assert_eq!(c.invalid, 2);
+        let j = c.to_json(&ProfileConfig::default());
+        assert_eq!(j["min"], -12.0);
+        assert_eq!(j["max"], 9007199254740992.0);
     }
 
     #[test]
