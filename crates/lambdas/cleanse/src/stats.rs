@@ -560,7 +560,13 @@ impl Shard {
 
     fn grow(&mut self) {
         let n = (self.slots.len() * 2).max(Self::MIN);
-        let old = std::mem::replace(&mut self.slots, vec![0; n]);
+        // Zeroed by writing, not by `vec![0; n]`: that takes fresh pages from the kernel, which
+        // maps each to the shared zero page at its first read (a probe here) and copies it at
+        // the first write, flushing the other cores' TLBs (an interrupt to each core running
+        // this process's threads). Written up front, every page takes one fault and no flush.
+        let mut table = Vec::with_capacity(n);
+        table.resize(n, 0);
+        let old = std::mem::replace(&mut self.slots, table);
         let mask = n - 1;
         for fp in old.into_iter().filter(|&f| f != 0) {
             let mut i = (fp as usize) & mask;
