@@ -564,8 +564,12 @@ impl Shard {
         // maps each to the shared zero page at its first read (a probe here) and copies it at
         // the first write, flushing the other cores' TLBs (an interrupt to each core running
         // this process's threads). Written up front, every page takes one fault and no flush.
-        let mut table = Vec::with_capacity(n);
-        table.resize(n, 0);
+        #[allow(clippy::slow_vector_initialization)] // (the point: see above)
+        let table = {
+            let mut t = Vec::with_capacity(n);
+            t.resize(n, 0);
+            t
+        };
         let old = std::mem::replace(&mut self.slots, table);
         let mask = n - 1;
         for fp in old.into_iter().filter(|&f| f != 0) {
