@@ -235,6 +235,13 @@ impl QuantileSketch {
     fn bucket(&mut self, x: f64) {
         let bits = x.to_bits();
         let exp = ((bits >> 52) & 0x7ff) as usize;
+        let m = ((bits >> (52 - PREC)) & (BLOCK as u64 - 1)) as usize;
+        // (the usual case first: the value's block exists, one load and one increment; blocks
+        // of exponent 0 are never made, zeros and subnormals are counted apart below)
+        if let Some(Some(block)) = self.blocks.get_mut((bits >> 52) as usize) {
+            block[m] += 1;
+            return;
+        }
         if exp == 0 {
             // zero and subnormals
             self.zeros += 1;
@@ -251,7 +258,6 @@ impl QuantileSketch {
                 self.blocks[b] = Some(Box::new([0; BLOCK]));
             }
         }
-        let m = ((bits >> (52 - PREC)) & (BLOCK as u64 - 1)) as usize;
         if let Some(block) = self.blocks[b].as_mut() {
             block[m] += 1;
         }
