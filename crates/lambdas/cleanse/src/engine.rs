@@ -2710,8 +2710,8 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
         Spool::new(mem, limit),
     ]);
     let mut nholes = 0u64;
-    // chunks spooled; the first chunk left to a writing pass (the spools were full)
-    let (mut spooled, mut rest_from) = (0u64, None::<u64>);
+    // the first chunk left to a writing pass (the spools were full): its input offset and line
+    let mut rest_from = None::<(u64, u64)>;
     let mut ccounts = vec![Counts::default(); nops];
     let stats_only = AtomicBool::new(false);
     let mut total = WriteChunk {
@@ -2876,7 +2876,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                 if out.len() + rej.len() + hol.len() + keys.len() + need > limit {
                     // the spools are full: the chunks so far are done in one pass; the rest is
                     // a statistics pass, then a writing pass from this chunk on
-                    rest_from = Some(spooled);
+                    rest_from = Some((chunk.start, chunk.first_line));
                     stats_only.store(true, Ordering::Relaxed);
                     return Ok(());
                 }
@@ -2971,7 +2971,6 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
                     spools = None;
                     stats_only.store(true, Ordering::Relaxed);
                 }
-                spooled += 1;
                 Ok(())
             },
         )?;
@@ -3199,7 +3198,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     total.rows_out += rows_out;
     crate::trace::mark("end: spools written out");
     drop(cexec);
-    let Some(from) = rest_from else {
+    let Some((from, from_line)) = rest_from else {
         let dedupe_bytes = seen.heap_bytes() + hset.heap_bytes();
         let bytes_in = rdr.bytes_read();
         return finish(plan, &total, &counts, dedupe_bytes, bytes_in, 1, out, rej).map(|r| {
@@ -3212,7 +3211,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     // against every row written so far
     drop(hset);
     let mut rdr = reopen()?;
-    rdr.skip_chunks(from).map_err(io_err)?;
+    rdr.skip_to(from, from_line).map_err(io_err)?;
     let mut cexec = Exec::new(plan);
     if dedupe {
         for fp in hole_fps {
@@ -3604,11 +3603,10 @@ mod tests {
         assert_eq!(String::from_utf8_lossy(&two.0), "k,x\na,1\nb,2.0\nc,3\n");
     }
 
-    #[test]
-    fn one_pass_fingerprints_carry_into_the_writing_pass_after_the_spool_limit() {
-        // rows with and without holes, then all of them again: past the spool limit the
-        // repeats are duplicates of rows the one pass kept (hole rows among them), found through
-        // the one pass's fingerprints; x and y never equal their means (no fallback)
+    /// Rows with and without holes, then all of them again: past a spool limit the repeats are
+    /// duplicates of rows the one pass kept (hole rows among them), found through the one pass's
+    /// fingerprints; x and y never equal their means (no fallback).
+    fn carried_rows() -> String {
         let mut data = String::from("id,k,x,y\n");
         let mut rows = String::new();
         for i in 0..14_000u64 {
@@ -3630,6 +3628,12 @@ mod tests {
         }
         data.push_str(&rows);
         data.push_str(&rows);
+        data
+    }
+
+    #[test]
+    fn one_pass_fingerprints_carry_into_the_writing_pass_after_the_spool_limit() {
+        let data = carried_rows();
         for (dedupe, out) in [
             (json!({"rule": "dedupe"}), json!({})),
             (
@@ -3661,6 +3665,54 @@ mod tests {
                 );
                 same(&over, &two, &format!("chunk {chunk}, limit {limit}"));
             }
+        }
+    }
+
+    /// Past the spool limit, the writing pass resumes at the input offset where the one pass
+    /// stopped, also when the second opening of the input reads in other sizes than the first
+    /// (an S3 body's reads return what the network brought, so its chunks are cut elsewhere):
+    /// every row once, as in two passes.
+    #[test]
+    fn the_writing_pass_resumes_at_the_same_row_whatever_the_reads() {
+        struct Reads<'a>(&'a [u8], usize);
+        impl std::io::Read for Reads<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(self.1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let data = carried_rows();
+        let cfg = Config::from_value(&json!({"rules": [
+            {"rule": "null_markers", "values": ["", "NA"]},
+            {"rule": "coerce", "columns": {"x": "float", "y": "float", "id": "int"}},
+            {"rule": "impute", "strategy": "mean", "columns": ["y", "x"]},
+            {"rule": "dedupe"}
+        ]}))
+        .unwrap();
+        let two = run_spool(&cfg, &data, 0, (0, 0, false));
+        for (first, then) in [(1 << 20, 4093), (4093, 1 << 20), (1 << 20, 1 << 20)] {
+            TEST_SPOOL.with(|t| t.set((64, 800_000, true)));
+            TEST_CHUNK_BYTES.with(|n| n.set(4096));
+            let mut opens = 0;
+            let open = || {
+                opens += 1;
+                Ok(Reads(
+                    data.as_bytes(),
+                    if opens == 1 { first } else { then },
+                ))
+            };
+            let (mut out, mut rej) = (Vec::new(), Vec::new());
+            let report = crate::run_passes(&cfg, open, &mut out, &mut rej).expect("cleanse runs");
+            TEST_CHUNK_BYTES.with(|n| n.set(0));
+            TEST_SPOOL.with(|t| t.set((0, 0, true)));
+            assert_eq!(TEST_ENDED.with(|t| t.get()), 3, "reads {first} then {then}");
+            same(
+                &(out, rej, report),
+                &two,
+                &format!("reads {first} then {then}"),
+            );
         }
     }
 

@@ -840,6 +840,9 @@ pub struct Chunk {
     pub data: Vec<u8>,
     /// The line on which `data` starts (1-based).
     pub first_line: u64,
+    /// The input offset of `data`'s first byte (of the skipped record, for
+    /// [`ChunkKind::TooLarge`]): where [`RecordReader::skip_to`] resumes.
+    pub start: u64,
     /// What the chunk holds.
     pub kind: ChunkKind,
 }
@@ -1079,6 +1082,7 @@ impl<R: Read> RecordReader<R> {
     /// into `chunk`.
     pub fn next_chunk(&mut self, chunk: &mut Chunk) -> io::Result<()> {
         let step = self.chunk_bytes;
+        chunk.start = self.bytes_read - (self.len - self.pos) as u64;
         chunk.data.clear();
         chunk.data.extend_from_slice(&self.buf[self.pos..self.len]);
         self.pos = 0;
@@ -1142,16 +1146,43 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
-    /// Reads and drops the next `n` chunks (as [`RecordReader::par_chunks`] would cut them), so
-    /// that processing resumes where an earlier reader of the same input stopped.
-    pub fn skip_chunks(&mut self, n: u64) -> io::Result<()> {
-        let mut chunk = Chunk::default();
-        for _ in 0..n {
-            self.next_chunk(&mut chunk)?;
-            if chunk.kind == ChunkKind::End {
-                break;
-            }
+    /// Resumes where an earlier reader of the same input cut a chunk: `start` and `line` are that
+    /// chunk's [`Chunk::start`] and [`Chunk::first_line`]. The bytes before it are read and
+    /// dropped without being parsed or cut into chunks (the chunks from there on are the ones the
+    /// earlier reader cut). An input that ends before `start` changed since: an error
+    /// ([`io::ErrorKind::UnexpectedEof`]); so is a `start` behind this reader.
+    pub fn skip_to(&mut self, start: u64, line: u64) -> io::Result<()> {
+        let at = self.bytes_read - (self.len - self.pos) as u64;
+        let mut n = start.checked_sub(at).ok_or_else(|| {
+            io::Error::other(format!(
+                "cannot skip back to input offset {start} from {at}"
+            ))
+        })?;
+        let buffered = (self.len - self.pos).min(usize::try_from(n).unwrap_or(usize::MAX));
+        self.pos += buffered;
+        n -= buffered as u64;
+        let mut scratch = vec![0u8; (1 << 20).min(n as usize)];
+        while n > 0 {
+            let want = scratch.len().min(usize::try_from(n).unwrap_or(usize::MAX));
+            let got = match self.input.read(&mut scratch[..want]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "the input ends before offset {start}, where an earlier pass left \
+                             it: it changed between passes"
+                        ),
+                    ));
+                }
+                Ok(k) => k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            self.bytes_read += got as u64;
+            n -= got as u64;
         }
+        self.line = line;
         Ok(())
     }
 
@@ -2319,6 +2350,88 @@ mod tests {
         assert_eq!(got[1], "3:!record_too_large");
         assert!(got[2].starts_with("4:"), "{got:?}");
         assert_eq!(got, describe(&cfg, &data, 64, None));
+    }
+
+    /// `skip_to` a chunk's start and line resumes with that chunk's records (quoted line breaks,
+    /// CRLF, a record over the limit, line numbers), also when the second reader's reads return
+    /// other sizes than the first's, as a network stream's do: its chunks may be cut elsewhere
+    /// (which is why a chunk count could not say where to resume). An input that is shorter the
+    /// second time is an error, not a silent end.
+    #[test]
+    fn skip_to_resumes_at_a_chunk_an_earlier_reader_cut() {
+        struct Reads<'a>(&'a [u8], usize);
+        impl Read for Reads<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(self.1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut data = b"a,b\r\n".to_vec();
+        for i in 0..300 {
+            data.extend_from_slice(format!("{i},\"q\r\n{i}\"\r\n").as_bytes());
+            if i == 150 {
+                data.extend(std::iter::repeat_n(b'z', 5000));
+                data.extend_from_slice(b",x\n");
+            }
+        }
+        let cfg = InputConfig {
+            max_record_bytes: 300,
+            ..InputConfig::default()
+        };
+        let open = |read: usize| {
+            let mut rdr = RecordReader::new(&cfg, Reads(&data, read)).unwrap();
+            rdr.prime().unwrap();
+            rdr.set_chunk_bytes(97);
+            rdr
+        };
+        // every chunk to the end, and the records in them
+        let rest = |rdr: &mut RecordReader<Reads<'_>>| {
+            let mut parser = rdr.chunk_parser();
+            let (mut chunks, mut records) = (Vec::new(), Vec::new());
+            loop {
+                let mut c = Chunk::default();
+                rdr.next_chunk(&mut c).unwrap();
+                if c.kind == ChunkKind::End {
+                    return (chunks, records);
+                }
+                let (mut at, mut rec) = (ChunkPos::start(&c), Record::default());
+                while let Some(next) = parser.next(&c, &mut at, &mut rec) {
+                    records.push(match next {
+                        Next::Malformed(m) => format!("{}:!{}", rec.line, m.kind.as_str()),
+                        _ => format!("{}:{}|{}", rec.line, rec.text(0), rec.text(1)),
+                    });
+                }
+                chunks.push((c.start, c.first_line, records.len()));
+            }
+        };
+        for first in [3, 1 << 20] {
+            let (chunks, records) = rest(&mut open(first));
+            assert!(records.iter().any(|r| r.ends_with("!record_too_large")));
+            assert_eq!(records.len(), 301);
+            for read in [5, 64, 1 << 20] {
+                let n = chunks.len();
+                for k in [0, 1, 7, n / 2, n - 1].into_iter().filter(|&k| k < n) {
+                    let (start, line) = (chunks[k].0, chunks[k].1);
+                    let before = if k == 0 { 0 } else { chunks[k - 1].2 };
+                    let mut rdr = open(read);
+                    rdr.skip_to(start, line).unwrap();
+                    let (_, got) = rest(&mut rdr);
+                    assert_eq!(got, records[before..], "reads {first}/{read}, chunk {k}");
+                }
+            }
+        }
+        // chunks cut from other read sizes start elsewhere
+        let starts = |read| -> Vec<u64> { rest(&mut open(read)).0.iter().map(|c| c.0).collect() };
+        assert_ne!(starts(3), starts(1 << 20));
+        let (chunks, _) = rest(&mut open(64));
+        let last = chunks[chunks.len() - 1];
+        let mut short = RecordReader::new(&cfg, Reads(&data[..last.0 as usize - 1], 64)).unwrap();
+        short.prime().unwrap();
+        let e = short.skip_to(last.0, last.1).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+        assert!(e.to_string().contains("changed between passes"), "{e}");
     }
 
     /// A complete record over the limit that fits the reader's buffer is malformed for the
