@@ -3675,15 +3675,6 @@ mod tests {
     /// every row once, as in two passes.
     #[test]
     fn the_writing_pass_resumes_at_the_same_row_whatever_the_reads() {
-        struct Reads<'a>(&'a [u8], usize);
-        impl std::io::Read for Reads<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-                let n = self.0.len().min(buf.len()).min(self.1);
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let data = carried_rows();
         let cfg = Config::from_value(&json!({"rules": [
             {"rule": "null_markers", "values": ["", "NA"]},
@@ -3699,7 +3690,7 @@ mod tests {
             let mut opens = 0;
             let open = || {
                 opens += 1;
-                Ok(Reads(
+                Ok(crate::input::ShortReads(
                     data.as_bytes(),
                     if opens == 1 { first } else { then },
                 ))

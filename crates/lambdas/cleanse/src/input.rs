@@ -1942,6 +1942,21 @@ impl JsonParser<'_> {
     }
 }
 
+/// Tests: a reader over `0` whose reads return at most `1` bytes each (as a network stream's
+/// return what has arrived).
+#[cfg(test)]
+pub(crate) struct ShortReads<'a>(pub &'a [u8], pub usize);
+
+#[cfg(test)]
+impl Read for ShortReads<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.0.len().min(buf.len()).min(self.1);
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2156,22 +2171,13 @@ mod tests {
     }
 
     fn our_records(data: &[u8], chunk: usize) -> Vec<Vec<Vec<u8>>> {
-        struct Chunks<'a>(&'a [u8], usize);
-        impl Read for Chunks<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = self.0.len().min(buf.len()).min(self.1);
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let cfg = InputConfig {
             header: false,
             columns: Some(vec!["only".into()]),
             ragged: Ragged::Reject,
             ..InputConfig::default()
         };
-        let mut rdr = RecordReader::new(&cfg, Chunks(data, chunk)).unwrap();
+        let mut rdr = RecordReader::new(&cfg, ShortReads(data, chunk)).unwrap();
         let mut rec = Record::default();
         let mut out = Vec::new();
         loop {
@@ -2212,15 +2218,6 @@ mod tests {
         read: usize,
         chunked: Option<(usize, usize)>,
     ) -> Vec<String> {
-        struct Chunks<'a>(&'a [u8], usize);
-        impl Read for Chunks<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = self.0.len().min(buf.len()).min(self.1);
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         fn one(rec: &Record, next: &Next) -> String {
             match next {
                 Next::Malformed(m) => format!("{}:!{}", rec.line, m.kind.as_str()),
@@ -2233,7 +2230,7 @@ mod tests {
                 ),
             }
         }
-        let Ok(mut rdr) = RecordReader::new(cfg, Chunks(data, read)) else {
+        let Ok(mut rdr) = RecordReader::new(cfg, ShortReads(data, read)) else {
             return vec!["empty".into()];
         };
         rdr.prime().unwrap();
@@ -2362,15 +2359,6 @@ mod tests {
     /// second time is an error, not a silent end.
     #[test]
     fn skip_to_resumes_at_a_chunk_an_earlier_reader_cut() {
-        struct Reads<'a>(&'a [u8], usize);
-        impl Read for Reads<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = self.0.len().min(buf.len()).min(self.1);
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let mut data = b"a,b\r\n".to_vec();
         for i in 0..300 {
             data.extend_from_slice(format!("{i},\"q\r\n{i}\"\r\n").as_bytes());
@@ -2384,13 +2372,13 @@ mod tests {
             ..InputConfig::default()
         };
         let open = |read: usize| {
-            let mut rdr = RecordReader::new(&cfg, Reads(&data, read)).unwrap();
+            let mut rdr = RecordReader::new(&cfg, ShortReads(&data, read)).unwrap();
             rdr.prime().unwrap();
             rdr.set_chunk_bytes(97);
             rdr
         };
         // every chunk to the end, and the records in them
-        let rest = |rdr: &mut RecordReader<Reads<'_>>| {
+        let rest = |rdr: &mut RecordReader<ShortReads<'_>>| {
             let mut parser = rdr.chunk_parser();
             let (mut chunks, mut records) = (Vec::new(), Vec::new());
             loop {
@@ -2430,7 +2418,8 @@ mod tests {
         assert_ne!(starts(3), starts(1 << 20));
         let (chunks, _) = rest(&mut open(64));
         let last = chunks[chunks.len() - 1];
-        let mut short = RecordReader::new(&cfg, Reads(&data[..last.0 as usize - 1], 64)).unwrap();
+        let mut short =
+            RecordReader::new(&cfg, ShortReads(&data[..last.0 as usize - 1], 64)).unwrap();
         short.prime().unwrap();
         let e = short.skip_to(last.0, last.1).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
