@@ -1138,6 +1138,8 @@ impl<R: Read> RecordReader<R> {
                     self.line += (self.buf[self.pos] == b'\n') as u64;
                     self.pos += 1;
                 }
+                // (the buffer is the chunk's bytes: the record starts `pos` bytes in)
+                chunk.start += self.pos as u64;
                 chunk.first_line = self.line;
                 self.skip_record()?;
             } else {
@@ -2363,6 +2365,7 @@ mod tests {
         for i in 0..300 {
             data.extend_from_slice(format!("{i},\"q\r\n{i}\"\r\n").as_bytes());
             if i == 150 {
+                data.extend_from_slice(b"\r\n\n");
                 data.extend(std::iter::repeat_n(b'z', 5000));
                 data.extend_from_slice(b",x\n");
             }
@@ -2371,10 +2374,10 @@ mod tests {
             max_record_bytes: 300,
             ..InputConfig::default()
         };
-        let open = |read: usize| {
+        let open = |read: usize, step: usize| {
             let mut rdr = RecordReader::new(&cfg, ShortReads(&data, read)).unwrap();
             rdr.prime().unwrap();
-            rdr.set_chunk_bytes(97);
+            rdr.set_chunk_bytes(step);
             rdr
         };
         // every chunk to the end, and the records in them
@@ -2394,29 +2397,38 @@ mod tests {
                         _ => format!("{}:{}|{}", rec.line, rec.text(0), rec.text(1)),
                     });
                 }
-                chunks.push((c.start, c.first_line, records.len()));
+                chunks.push((c.start, c.first_line, records.len(), c.kind));
             }
         };
-        for first in [3, 1 << 20] {
-            let (chunks, records) = rest(&mut open(first));
+        // (other chunk sizes put the long record's chunk elsewhere)
+        let cases = [(3, 97), (1 << 20, 97)]
+            .into_iter()
+            .chain((80..90).map(|step| (3, step)));
+        for (first, step) in cases {
+            let (chunks, records) = rest(&mut open(first, step));
             assert!(records.iter().any(|r| r.ends_with("!record_too_large")));
             assert_eq!(records.len(), 301);
-            for read in [5, 64, 1 << 20] {
-                let n = chunks.len();
-                for k in [0, 1, 7, n / 2, n - 1].into_iter().filter(|&k| k < n) {
+            // (read 3 bytes at a time, the long record is a chunk of its own)
+            let alone = chunks.iter().any(|c| c.3 == ChunkKind::TooLarge);
+            assert_eq!(alone, first == 3);
+            let reads: &[usize] = if step == 97 { &[5, 64, 1 << 20] } else { &[64] };
+            for &read in reads {
+                for k in 0..chunks.len() {
                     let (start, line) = (chunks[k].0, chunks[k].1);
                     let before = if k == 0 { 0 } else { chunks[k - 1].2 };
-                    let mut rdr = open(read);
+                    let mut rdr = open(read, step);
                     rdr.skip_to(start, line).unwrap();
                     let (_, got) = rest(&mut rdr);
-                    assert_eq!(got, records[before..], "reads {first}/{read}, chunk {k}");
+                    let what = format!("reads {first}/{read}, chunks of {step}, from chunk {k}");
+                    assert_eq!(got, records[before..], "{what}");
                 }
             }
         }
         // chunks cut from other read sizes start elsewhere
-        let starts = |read| -> Vec<u64> { rest(&mut open(read)).0.iter().map(|c| c.0).collect() };
+        let starts =
+            |read| -> Vec<u64> { rest(&mut open(read, 97)).0.iter().map(|c| c.0).collect() };
         assert_ne!(starts(3), starts(1 << 20));
-        let (chunks, _) = rest(&mut open(64));
+        let (chunks, _) = rest(&mut open(64, 97));
         let last = chunks[chunks.len() - 1];
         let mut short =
             RecordReader::new(&cfg, ShortReads(&data[..last.0 as usize - 1], 64)).unwrap();
