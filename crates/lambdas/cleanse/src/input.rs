@@ -1153,9 +1153,11 @@ impl<R: Read> RecordReader<R> {
 
     /// Resumes where an earlier reader of the same input cut a chunk: `start` and `line` are that
     /// chunk's [`Chunk::start`] and [`Chunk::first_line`]. The bytes before it are read and
-    /// dropped without being parsed or cut into chunks (the chunks from there on are the ones the
-    /// earlier reader cut). An input that ends before `start` changed since: an error
-    /// ([`io::ErrorKind::UnexpectedEof`]); so is a `start` behind this reader.
+    /// dropped without being parsed or cut into chunks. The records from there on are the ones
+    /// the earlier reader's chunks held from that chunk on, with the same line numbers (the
+    /// chunks themselves may be cut elsewhere: where depends on the sizes the reads return). An
+    /// input that ends before `start` changed since: an error ([`io::ErrorKind::UnexpectedEof`]);
+    /// so is a `start` behind this reader.
     pub fn skip_to(&mut self, start: u64, line: u64) -> io::Result<()> {
         let at = self.bytes_read - (self.len - self.pos) as u64;
         let mut n = start.checked_sub(at).ok_or_else(|| {
@@ -1166,7 +1168,7 @@ impl<R: Read> RecordReader<R> {
         let buffered = (self.len - self.pos).min(usize::try_from(n).unwrap_or(usize::MAX));
         self.pos += buffered;
         n -= buffered as u64;
-        let mut scratch = vec![0u8; (1 << 20).min(n as usize)];
+        let mut scratch = vec![0u8; usize::try_from(n).unwrap_or(usize::MAX).min(1 << 20)];
         while n > 0 {
             let want = scratch.len().min(usize::try_from(n).unwrap_or(usize::MAX));
             let got = match self.input.read(&mut scratch[..want]) {
