@@ -257,9 +257,9 @@ fn bounds_json(min: Option<f64>, max: Option<f64>) -> Value {
 
 /// Validates and profiles `input` in one pass.
 ///
-/// Reading and parsing run on a second thread; with more cores, the columns' statistics and
-/// checks are shared out between up to four threads (each thread sees every record in input
-/// order, so the outcome does not depend on the number of cores).
+/// Reading and parsing run on a second thread; on two or more cores, the columns' statistics
+/// and checks are shared out between one thread more than the cores, up to four (each thread
+/// sees every record in input order, so the outcome does not depend on the number of cores).
 pub fn run<R: Read + Send>(suite: &Suite, input: R) -> Result<Outcome, ValidateError> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     run_on(suite, input, column_threads(cores))
@@ -726,15 +726,15 @@ fn run_on<R: Read + Send>(
 mod tests {
     use super::*;
 
-    /// Rows past type inference and over many batches, with nulls, invalid values, duplicates,
-    /// malformed records and every row-level check: the outcome on 2, 3 and 4 threads is the
-    /// one-thread outcome, samples and all.
     #[test]
     fn one_core_adds_no_column_thread_and_more_cores_one_spare() {
         let got: Vec<usize> = (0..=6).map(column_threads).collect();
         assert_eq!(got, [1, 1, 3, 4, 4, 4, 4]);
     }
 
+    /// Rows past type inference and over several batches, with nulls, invalid values, duplicates,
+    /// malformed records and every row-level check: the outcome on 2, 3 and 4 threads is the
+    /// one-thread outcome, samples and all.
     #[test]
     fn the_outcome_does_not_depend_on_the_threads() {
         let mut data = String::from("id,cat,x,ts,flag,note\n");
