@@ -394,9 +394,15 @@ impl ObjectStore {
 
     /// Opens an object for streaming reads.
     pub async fn open(&self, url: &ObjectUrl) -> Result<ObjectReader, ObjectError> {
+        self.open_at(url, 0).await
+    }
+
+    /// Opens an object for streaming reads from byte `offset` on (a local file seeks; S3 is
+    /// asked for the range `bytes=offset-`). An offset at or past the end gives an empty reader.
+    pub async fn open_at(&self, url: &ObjectUrl, offset: u64) -> Result<ObjectReader, ObjectError> {
         let inner: Pin<Box<dyn AsyncBufRead + Send + Sync>> = match url {
             ObjectUrl::Local(path) => {
-                let file = tokio::fs::File::open(path)
+                let mut file = tokio::fs::File::open(path)
                     .await
                     .map_err(|e| ObjectError::from_io(url, &e))?;
                 let meta = file
@@ -409,18 +415,32 @@ impl ObjectStore {
                         message: "is a directory".into(),
                     });
                 }
+                if offset > 0 {
+                    use tokio::io::AsyncSeekExt;
+                    file.seek(std::io::SeekFrom::Start(offset))
+                        .await
+                        .map_err(|e| ObjectError::from_io(url, &e))?;
+                }
                 Box::pin(tokio::io::BufReader::with_capacity(256 * 1024, file))
             }
             ObjectUrl::S3 { bucket, key } => {
-                let out = self
-                    .client(url)?
-                    .get_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .send()
-                    .await
-                    .map_err(|e| ObjectError::from_sdk(url, "GetObject", e))?;
-                Box::pin(out.body.into_async_read())
+                let get = self.client(url)?.get_object().bucket(bucket).key(key);
+                let get = if offset > 0 {
+                    get.range(format!("bytes={offset}-"))
+                } else {
+                    get
+                };
+                match get.send().await {
+                    Ok(out) => Box::pin(out.body.into_async_read()),
+                    // a range that starts at or past the end: nothing to read
+                    Err(e)
+                        if offset > 0
+                            && e.raw_response().map(|r| r.status().as_u16()) == Some(416) =>
+                    {
+                        Box::pin(tokio::io::BufReader::new(tokio::io::empty()))
+                    }
+                    Err(e) => return Err(ObjectError::from_sdk(url, "GetObject", e)),
+                }
             }
         };
         Ok(ObjectReader {
@@ -1006,9 +1026,15 @@ impl BlockingStore {
 
     /// Opens an object as a `std::io::Read` (local files directly; S3 through a bridge).
     pub fn open(&self, url: &ObjectUrl) -> Result<BlockingReader, ObjectError> {
+        self.open_at(url, 0)
+    }
+
+    /// [`BlockingStore::open`] from byte `offset` on (see [`ObjectStore::open_at`]).
+    pub fn open_at(&self, url: &ObjectUrl, offset: u64) -> Result<BlockingReader, ObjectError> {
         match url {
             ObjectUrl::Local(path) => {
-                let file = std::fs::File::open(path).map_err(|e| ObjectError::from_io(url, &e))?;
+                let mut file =
+                    std::fs::File::open(path).map_err(|e| ObjectError::from_io(url, &e))?;
                 let meta = file.metadata().map_err(|e| ObjectError::from_io(url, &e))?;
                 if meta.is_dir() {
                     return Err(ObjectError::Io {
@@ -1016,13 +1042,18 @@ impl BlockingStore {
                         message: "is a directory".into(),
                     });
                 }
+                if offset > 0 {
+                    use std::io::Seek;
+                    file.seek(std::io::SeekFrom::Start(offset))
+                        .map_err(|e| ObjectError::from_io(url, &e))?;
+                }
                 Ok(BlockingReader {
                     url: url.clone(),
                     inner: ReaderInner::Local(file),
                 })
             }
             ObjectUrl::S3 { .. } => {
-                let reader = self.handle.block_on(self.store.open(url))?;
+                let reader = self.handle.block_on(self.store.open_at(url, offset))?;
                 let bridge =
                     tokio_util::io::SyncIoBridge::new_with_handle(reader, self.handle.clone());
                 Ok(BlockingReader {

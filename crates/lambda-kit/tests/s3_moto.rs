@@ -203,3 +203,42 @@ async fn blocking_bridge_reads_and_writes_s3() {
     assert!(store.get(&output).await.unwrap().as_ref() == data.as_slice());
     assert!(!keys(&s3, "data").await.contains(&"dropped.txt".to_owned()));
 }
+
+/// `open_at` reads from an offset on, over S3 (a ranged GET) and local files alike, async and
+/// blocking; an offset at or past the end reads nothing; a missing object is still a named error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn objects_open_at_an_offset() {
+    let (_moto, store, _s3) = setup("data").await;
+    let data = pattern(300_000);
+    let dir = tempfile::tempdir().unwrap();
+    let local = ObjectUrl::parse(&dir.path().join("in.bin").to_string_lossy()).unwrap();
+    let remote = ObjectUrl::s3("data", "in.bin");
+    for url in [&remote, &local] {
+        store.put(url, data.clone()).await.unwrap();
+        for at in [0, 1, 65_537, data.len() - 1, data.len(), data.len() + 9] {
+            let mut got = Vec::new();
+            let mut r = store.open_at(url, at as u64).await.unwrap();
+            r.read_to_end(&mut got).await.unwrap();
+            assert!(got == data[at.min(data.len())..], "{url} at {at}");
+            let bs = store.blocking().unwrap();
+            let u = url.clone();
+            let got = tokio::task::spawn_blocking(move || {
+                let mut got = Vec::new();
+                bs.open_at(&u, at as u64)
+                    .unwrap()
+                    .read_to_end(&mut got)
+                    .unwrap();
+                got
+            })
+            .await
+            .unwrap();
+            assert!(got == data[at.min(data.len())..], "{url} at {at}, blocking");
+        }
+    }
+    let err = store
+        .open_at(&ObjectUrl::s3("data", "missing"), 5)
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, ObjectError::NotFound { .. }), "{err}");
+}

@@ -1577,6 +1577,28 @@ pub(crate) fn open<R: Read + Send>(
     Ok(rdr)
 }
 
+/// A reader of the input from byte `start` on, line `line`, opened there by the source (see
+/// [`crate::Source::open_at`]): the record an earlier reader of the same input cut a chunk at,
+/// with that reader's columns.
+pub(crate) fn resume<R: Read + Send>(
+    cfg: &Config,
+    input: R,
+    columns: &[String],
+    start: u64,
+    line: u64,
+) -> Result<RecordReader<R>, CleanseError> {
+    let mut rdr = RecordReader::resume(&cfg.input, input, columns.to_vec(), start, line)
+        .map_err(CleanseError::from_input)?;
+    rdr.set_chunk_bytes(CHUNK_BYTES);
+    #[cfg(test)]
+    TEST_CHUNK_BYTES.with(|n| {
+        if n.get() > 0 {
+            rdr.set_chunk_bytes(n.get());
+        }
+    });
+    Ok(rdr)
+}
+
 #[cfg(test)]
 thread_local! {
     /// Tests: the chunk size of the readers `open` makes on this thread (0 = the default).
@@ -2677,7 +2699,7 @@ impl<'a> Handoff<'a> {
 pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     plan: &mut Plan,
     rdr: &mut RecordReader<R>,
-    mut reopen: impl FnMut() -> Result<RecordReader<R>, CleanseError>,
+    mut reopen: impl FnMut(Option<(u64, u64)>) -> Result<RecordReader<R>, CleanseError>,
     output: W,
     rejects: J,
 ) -> Result<OnePass, CleanseError> {
@@ -3211,8 +3233,7 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     // the rest of the input: a writing pass from the first chunk not spooled, deduplicating
     // against every row written so far
     drop(hset);
-    let mut rdr = reopen()?;
-    rdr.skip_to(from, from_line).map_err(io_err)?;
+    let mut rdr = reopen(Some((from, from_line)))?;
     let mut cexec = Exec::new(plan);
     if dedupe {
         for fp in hole_fps {
@@ -3706,6 +3727,58 @@ mod tests {
                 &format!("reads {first} then {then}"),
             );
         }
+    }
+
+    /// A source that opens the input at an offset is asked for the rest where the one pass
+    /// stopped (and the bytes before are not read again): the output, rejects and report are the
+    /// two-pass ones, `bytes_in` the whole input.
+    #[test]
+    fn a_source_that_opens_at_an_offset_resumes_there() {
+        struct Ranged<'a> {
+            data: &'a [u8],
+            opens: &'a std::cell::RefCell<Vec<u64>>,
+        }
+        impl<'a> crate::Source for Ranged<'a> {
+            type Reader = crate::input::ShortReads<'a>;
+            fn open(&mut self) -> std::io::Result<Self::Reader> {
+                self.opens.borrow_mut().push(0);
+                Ok(crate::input::ShortReads(self.data, 4093))
+            }
+            fn open_at(&mut self, offset: u64) -> Option<std::io::Result<Self::Reader>> {
+                self.opens.borrow_mut().push(offset);
+                let rest = self.data.get(offset as usize..)?;
+                Some(Ok(crate::input::ShortReads(rest, 4093)))
+            }
+        }
+        let data = carried_rows();
+        let cfg = Config::from_value(&json!({"rules": [
+            {"rule": "null_markers", "values": ["", "NA"]},
+            {"rule": "coerce", "columns": {"x": "float", "y": "float", "id": "int"}},
+            {"rule": "impute", "strategy": "mean", "columns": ["y", "x"]},
+            {"rule": "dedupe"}
+        ]}))
+        .unwrap();
+        let two = run_spool(&cfg, &data, 0, (0, 0, false));
+        TEST_SPOOL.with(|t| t.set((64, 800_000, true)));
+        TEST_CHUNK_BYTES.with(|n| n.set(4096));
+        let opens = std::cell::RefCell::new(Vec::new());
+        let src = Ranged {
+            data: data.as_bytes(),
+            opens: &opens,
+        };
+        let (mut out, mut rej) = (Vec::new(), Vec::new());
+        let report = crate::run_passes(&cfg, src, &mut out, &mut rej).expect("cleanse runs");
+        TEST_CHUNK_BYTES.with(|n| n.set(0));
+        TEST_SPOOL.with(|t| t.set((0, 0, true)));
+        assert_eq!(TEST_ENDED.with(|t| t.get()), 3);
+        assert_eq!(report.bytes_in, data.len() as u64);
+        same(&(out, rej, report), &two, "opened at the offset");
+        let [0, at] = opens.borrow()[..] else {
+            panic!("opens: {:?}", opens.borrow())
+        };
+        assert!(at > 0 && at < data.len() as u64, "{at}");
+        // (at the start of a record)
+        assert_eq!(data.as_bytes()[at as usize - 1], b'\n');
     }
 
     /// A writer that fails after `0` bytes.

@@ -132,6 +132,37 @@ pub fn read_json(
     })
 }
 
+/// The input object, opened once per pass: the first reader is the one opened to check the
+/// object; a pass that resumes past the spool limit reads from that byte on (a range of an S3
+/// object), not the whole object again.
+struct ObjectSource<'a> {
+    store: &'a BlockingStore,
+    url: &'a ObjectUrl,
+    first: Option<lambda_kit::BlockingReader>,
+}
+
+impl crate::Source for ObjectSource<'_> {
+    type Reader = lambda_kit::BlockingReader;
+
+    fn open(&mut self) -> io::Result<Self::Reader> {
+        match self.first.take() {
+            Some(r) => Ok(r),
+            None => self
+                .store
+                .open(self.url)
+                .map_err(|e| io::Error::other(e.to_string())),
+        }
+    }
+
+    fn open_at(&mut self, offset: u64) -> Option<io::Result<Self::Reader>> {
+        Some(
+            self.store
+                .open_at(self.url, offset)
+                .map_err(|e| io::Error::other(e.to_string())),
+        )
+    }
+}
+
 /// Runs one cleanse event synchronously (call it on a blocking thread).
 pub fn run_blocking(store: &BlockingStore, ev: CleanseEvent) -> Result<CleanseResult, LambdaError> {
     let input = ev.input.url().map_err(|e| object_err(&e))?;
@@ -147,18 +178,14 @@ pub fn run_blocking(store: &BlockingStore, ev: CleanseEvent) -> Result<CleanseRe
     };
     let cfg = Config::from_value(&cfg_value).map_err(|e| named(&CleanseError::InvalidConfig(e)))?;
     // the first open names a missing object precisely; later passes reopen it
-    let mut first = Some(store.open(&input).map_err(|e| object_err(&e))?);
-    let open = || -> io::Result<lambda_kit::BlockingReader> {
-        match first.take() {
-            Some(r) => Ok(r),
-            None => store
-                .open(&input)
-                .map_err(|e| io::Error::other(e.to_string())),
-        }
+    let source = ObjectSource {
+        first: Some(store.open(&input).map_err(|e| object_err(&e))?),
+        store,
+        url: &input,
     };
     let mut out = store.create(&output).map_err(|e| object_err(&e))?;
     let mut rej = store.create(&rejects).map_err(|e| object_err(&e))?;
-    match crate::run_passes(&cfg, open, &mut out, &mut rej) {
+    match crate::run_passes(&cfg, source, &mut out, &mut rej) {
         Ok(report) => {
             out.finish().map_err(|e| object_err(&e))?;
             rej.finish().map_err(|e| object_err(&e))?;

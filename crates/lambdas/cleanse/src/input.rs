@@ -337,26 +337,7 @@ pub struct RecordReader<R> {
 impl<R: Read> RecordReader<R> {
     /// Opens a reader: reads the header (CSV) or settles the columns (JSON Lines).
     pub fn new(cfg: &InputConfig, input: R) -> Result<Self, InputError> {
-        let mut rdr = RecordReader {
-            input,
-            buf: vec![0; CHUNK],
-            pos: 0,
-            len: 0,
-            eof: false,
-            format: cfg.format,
-            delimiter: cfg.delimiter,
-            quote: cfg.quote,
-            columns: Vec::new(),
-            column_index: HashMap::new(),
-            max_field: cfg.max_field_bytes,
-            max_record: cfg.max_record_bytes,
-            ragged: cfg.ragged,
-            key: Vec::new(),
-            seen: Vec::new(),
-            line: 1,
-            bytes_read: 0,
-            chunk_bytes: CHUNK_BYTES,
-        };
+        let mut rdr = Self::unread(cfg, input, 0, 1);
         rdr.fill()?;
         // a UTF-8 byte order mark is not part of the first column's name
         if rdr.buf[..rdr.len].starts_with(b"\xEF\xBB\xBF") {
@@ -402,6 +383,48 @@ impl<R: Read> RecordReader<R> {
             }
         }
         Ok(rdr)
+    }
+
+    /// A reader of `input` that starts at byte `start` of the whole input, on line `line`, with
+    /// these columns: `input` was opened there (a file seeked, a range of an object), at the
+    /// start of a record an earlier reader of the same input reached ([`Chunk::start`] and
+    /// [`Chunk::first_line`]). No header is read; offsets ([`Chunk::start`],
+    /// [`RecordReader::bytes_read`]) count from the start of the whole input.
+    pub fn resume(
+        cfg: &InputConfig,
+        input: R,
+        columns: Vec<String>,
+        start: u64,
+        line: u64,
+    ) -> Result<Self, InputError> {
+        let mut rdr = Self::unread(cfg, input, start, line);
+        rdr.set_columns(columns)?;
+        Ok(rdr)
+    }
+
+    /// A reader that has read nothing of `input`, which starts at byte `start` (on line `line`)
+    /// of the whole input.
+    fn unread(cfg: &InputConfig, input: R, start: u64, line: u64) -> Self {
+        RecordReader {
+            input,
+            buf: vec![0; CHUNK],
+            pos: 0,
+            len: 0,
+            eof: false,
+            format: cfg.format,
+            delimiter: cfg.delimiter,
+            quote: cfg.quote,
+            columns: Vec::new(),
+            column_index: HashMap::new(),
+            max_field: cfg.max_field_bytes,
+            max_record: cfg.max_record_bytes,
+            ragged: cfg.ragged,
+            key: Vec::new(),
+            seen: Vec::new(),
+            line,
+            bytes_read: start,
+            chunk_bytes: CHUNK_BYTES,
+        }
     }
 
     fn set_columns(&mut self, names: Vec<String>) -> Result<(), InputError> {
@@ -2423,6 +2446,13 @@ mod tests {
                     let (_, got) = rest(&mut rdr);
                     let what = format!("reads {first}/{read}, chunks of {step}, from chunk {k}");
                     assert_eq!(got, records[before..], "{what}");
+                    // the same from an input opened at that offset
+                    let from = ShortReads(&data[start as usize..], read);
+                    let columns = vec!["a".to_string(), "b".to_string()];
+                    let mut rdr = RecordReader::resume(&cfg, from, columns, start, line).unwrap();
+                    rdr.set_chunk_bytes(step);
+                    let (_, got) = rest(&mut rdr);
+                    assert_eq!(got, records[before..], "{what}, opened there");
                 }
             }
         }

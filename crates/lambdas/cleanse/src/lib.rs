@@ -217,30 +217,86 @@ pub fn run<R: Read + Send, W: Write, J: Write>(
     engine::write_pass(&mut plan, &mut rdr, output, rejects)
 }
 
-/// Cleanses with as many passes as the rules need: `open` is called once per pass and must
-/// return the same input each time.
-pub fn run_passes<R, F, W, J>(
+/// Where [`run_passes`] reads its input: opened once per pass, the same bytes each time.
+///
+/// Any `FnMut() -> io::Result<R>` is a source (`|| File::open(path)`, `|| Ok(data.as_bytes())`).
+/// A source that can also open the input at a byte offset (a file seeks, an S3 object is read
+/// from a range) implements [`Source::open_at`]: a pass that resumes where an earlier one
+/// stopped (the rest of the input past the spool limit of a single-pass imputation) then does
+/// not read the bytes before it again.
+///
+/// ```
+/// use std::io::{Seek, SeekFrom};
+///
+/// struct LocalFile(std::path::PathBuf);
+///
+/// impl cleanse::Source for LocalFile {
+///     type Reader = std::fs::File;
+///     fn open(&mut self) -> std::io::Result<std::fs::File> {
+///         std::fs::File::open(&self.0)
+///     }
+///     fn open_at(&mut self, offset: u64) -> Option<std::io::Result<std::fs::File>> {
+///         Some(self.open().and_then(|mut f| f.seek(SeekFrom::Start(offset)).map(|_| f)))
+///     }
+/// }
+/// ```
+pub trait Source {
+    /// What the input is read through.
+    type Reader: Read + Send;
+
+    /// Opens the input at its start.
+    fn open(&mut self) -> io::Result<Self::Reader>;
+
+    /// Opens the input at byte `offset`, when the source can (by default it cannot: the input is
+    /// opened at its start and the bytes before `offset` are read and dropped).
+    fn open_at(&mut self, offset: u64) -> Option<io::Result<Self::Reader>> {
+        let _ = offset;
+        None
+    }
+}
+
+impl<R: Read + Send, F: FnMut() -> io::Result<R>> Source for F {
+    type Reader = R;
+
+    fn open(&mut self) -> io::Result<R> {
+        self()
+    }
+}
+
+/// Cleanses with as many passes as the rules need: `input` is opened once per pass and must
+/// give the same bytes each time (see [`Source`]).
+pub fn run_passes<S, W, J>(
     cfg: &Config,
-    mut open: F,
+    mut input: S,
     mut output: W,
     mut rejects: J,
 ) -> Result<Report, CleanseError>
 where
-    R: Read + Send,
-    F: FnMut() -> io::Result<R>,
+    S: Source,
     W: Write,
     J: Write,
 {
-    let mut rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
+    let mut rdr = engine::open(cfg, input.open().map_err(CleanseError::Io)?)?;
     let columns = rdr.columns().to_vec();
     let mut plan = Plan::compile(cfg, &columns)?;
     trace::mark("opened, plan compiled");
-    let mut reopen = || {
-        let rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
+    // the input again: from its start, or from a record (byte offset and line) an earlier pass
+    // reached
+    let mut reopen = |at: Option<(u64, u64)>| {
+        if let Some((start, line)) = at {
+            if let Some(r) = input.open_at(start) {
+                let r = r.map_err(CleanseError::Io)?;
+                return engine::resume(cfg, r, &columns, start, line);
+            }
+        }
+        let mut rdr = engine::open(cfg, input.open().map_err(CleanseError::Io)?)?;
         if rdr.columns() != columns.as_slice() {
             return Err(CleanseError::InvalidInput(
                 "the input changed between passes (different columns)".into(),
             ));
+        }
+        if let Some((start, line)) = at {
+            rdr.skip_to(start, line).map_err(CleanseError::Io)?;
         }
         Ok(rdr)
     };
@@ -252,22 +308,17 @@ where
             }
             engine::OnePass::TwoPasses => {
                 // nothing written; the statistics are set: the writing pass
-                let mut rdr = reopen()?;
+                let mut rdr = reopen(None)?;
                 return engine::write_pass(&mut plan, &mut rdr, output, rejects);
             }
         }
     }
     for k in 0..plan.passes() - 1 {
         if k > 0 {
-            rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
+            rdr = reopen(None)?;
         }
         engine::stats_pass(&mut plan, k, &mut rdr)?;
-        rdr = engine::open(cfg, open().map_err(CleanseError::Io)?)?;
-        if rdr.columns() != columns.as_slice() {
-            return Err(CleanseError::InvalidInput(
-                "the input changed between passes (different columns)".into(),
-            ));
-        }
+        rdr = reopen(None)?;
     }
     engine::write_pass(&mut plan, &mut rdr, output, rejects)
 }
