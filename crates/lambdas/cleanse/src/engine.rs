@@ -3690,12 +3690,9 @@ mod tests {
         }
     }
 
-    /// Past the spool limit, the writing pass resumes at the input offset where the one pass
-    /// stopped, also when the second opening of the input reads in other sizes than the first
-    /// (an S3 body's reads return what the network brought, so its chunks are cut elsewhere):
-    /// every row once, as in two passes.
-    #[test]
-    fn the_writing_pass_resumes_at_the_same_row_whatever_the_reads() {
+    /// [`carried_rows`], a configuration that takes one pass with a dedupe, and its two-pass
+    /// output, rejects and report.
+    fn resume_case() -> (String, Config, (Vec<u8>, Vec<u8>, crate::Report)) {
         let data = carried_rows();
         let cfg = Config::from_value(&json!({"rules": [
             {"rule": "null_markers", "values": ["", "NA"]},
@@ -3705,6 +3702,16 @@ mod tests {
         ]}))
         .unwrap();
         let two = run_spool(&cfg, &data, 0, (0, 0, false));
+        (data, cfg, two)
+    }
+
+    /// Past the spool limit, the writing pass resumes at the input offset where the one pass
+    /// stopped, also when the second opening of the input reads in other sizes than the first
+    /// (an S3 body's reads return what the network brought, so its chunks are cut elsewhere):
+    /// every row once, as in two passes.
+    #[test]
+    fn the_writing_pass_resumes_at_the_same_row_whatever_the_reads() {
+        let (data, cfg, two) = resume_case();
         for (first, then) in [(1 << 20, 4093), (4093, 1 << 20), (1 << 20, 1 << 20)] {
             TEST_SPOOL.with(|t| t.set((64, 800_000, true)));
             TEST_CHUNK_BYTES.with(|n| n.set(4096));
@@ -3750,15 +3757,7 @@ mod tests {
                 Some(Ok(crate::input::ShortReads(rest, 4093)))
             }
         }
-        let data = carried_rows();
-        let cfg = Config::from_value(&json!({"rules": [
-            {"rule": "null_markers", "values": ["", "NA"]},
-            {"rule": "coerce", "columns": {"x": "float", "y": "float", "id": "int"}},
-            {"rule": "impute", "strategy": "mean", "columns": ["y", "x"]},
-            {"rule": "dedupe"}
-        ]}))
-        .unwrap();
-        let two = run_spool(&cfg, &data, 0, (0, 0, false));
+        let (data, cfg, two) = resume_case();
         TEST_SPOOL.with(|t| t.set((64, 800_000, true)));
         TEST_CHUNK_BYTES.with(|n| n.set(4096));
         let opens = std::cell::RefCell::new(Vec::new());
