@@ -1555,12 +1555,8 @@ fn io_err(e: std::io::Error) -> CleanseError {
 /// median of 6 alternating runs), and 100 MB no slower.
 const CHUNK_BYTES: usize = 1 << 20;
 
-/// Opens the reader and checks its columns.
-pub(crate) fn open<R: Read + Send>(
-    cfg: &Config,
-    input: R,
-) -> Result<RecordReader<R>, CleanseError> {
-    let mut rdr = RecordReader::new(&cfg.input, input).map_err(CleanseError::from_input)?;
+/// The passes' chunk size on `rdr` ([`CHUNK_BYTES`]; tests may set another).
+fn set_chunk_bytes<R: Read>(rdr: &mut RecordReader<R>) {
     rdr.set_chunk_bytes(CHUNK_BYTES);
     #[cfg(test)]
     TEST_CHUNK_BYTES.with(|n| {
@@ -1568,6 +1564,15 @@ pub(crate) fn open<R: Read + Send>(
             rdr.set_chunk_bytes(n.get());
         }
     });
+}
+
+/// Opens the reader and checks its columns.
+pub(crate) fn open<R: Read + Send>(
+    cfg: &Config,
+    input: R,
+) -> Result<RecordReader<R>, CleanseError> {
+    let mut rdr = RecordReader::new(&cfg.input, input).map_err(CleanseError::from_input)?;
+    set_chunk_bytes(&mut rdr);
     rdr.prime().map_err(CleanseError::from_input)?;
     if rdr.columns().is_empty() {
         return Err(CleanseError::InvalidInput(
@@ -1589,13 +1594,7 @@ pub(crate) fn resume<R: Read + Send>(
 ) -> Result<RecordReader<R>, CleanseError> {
     let mut rdr = RecordReader::resume(&cfg.input, input, columns.to_vec(), start, line)
         .map_err(CleanseError::from_input)?;
-    rdr.set_chunk_bytes(CHUNK_BYTES);
-    #[cfg(test)]
-    TEST_CHUNK_BYTES.with(|n| {
-        if n.get() > 0 {
-            rdr.set_chunk_bytes(n.get());
-        }
-    });
+    set_chunk_bytes(&mut rdr);
     Ok(rdr)
 }
 

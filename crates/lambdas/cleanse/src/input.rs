@@ -1108,7 +1108,7 @@ impl<R: Read> RecordReader<R> {
     /// into `chunk`.
     pub fn next_chunk(&mut self, chunk: &mut Chunk) -> io::Result<()> {
         let step = self.chunk_bytes;
-        chunk.start = self.bytes_read - (self.len - self.pos) as u64;
+        chunk.start = self.offset();
         chunk.data.clear();
         chunk.data.extend_from_slice(&self.buf[self.pos..self.len]);
         self.pos = 0;
@@ -1174,6 +1174,11 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
+    /// The input offset of the first byte not consumed yet (read ahead into the buffer or not).
+    fn offset(&self) -> u64 {
+        self.bytes_read - (self.len - self.pos) as u64
+    }
+
     /// Resumes where an earlier reader of the same input cut a chunk: `start` and `line` are that
     /// chunk's [`Chunk::start`] and [`Chunk::first_line`]. The bytes before it are read and
     /// dropped without being parsed or cut into chunks. The records from there on are the ones
@@ -1182,7 +1187,7 @@ impl<R: Read> RecordReader<R> {
     /// input that ends before `start` changed since: an error ([`io::ErrorKind::UnexpectedEof`]);
     /// so is a `start` behind this reader.
     pub fn skip_to(&mut self, start: u64, line: u64) -> io::Result<()> {
-        let at = self.bytes_read - (self.len - self.pos) as u64;
+        let at = self.offset();
         let mut n = start.checked_sub(at).ok_or_else(|| {
             io::Error::other(format!(
                 "cannot skip back to input offset {start} from {at}"
