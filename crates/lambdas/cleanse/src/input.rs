@@ -858,6 +858,34 @@ pub enum ChunkKind {
     End,
 }
 
+/// A local file as a [`crate::Source`]: opened at its start for each pass, and at an offset by
+/// seeking (a pass that resumes there does not read the bytes before it again).
+#[derive(Debug, Clone)]
+pub struct LocalFile(std::path::PathBuf);
+
+impl LocalFile {
+    /// The file at `path`.
+    pub fn new(path: impl AsRef<std::path::Path>) -> Self {
+        LocalFile(path.as_ref().to_path_buf())
+    }
+}
+
+impl crate::Source for LocalFile {
+    type Reader = std::fs::File;
+
+    fn open(&mut self) -> io::Result<std::fs::File> {
+        std::fs::File::open(&self.0)
+    }
+
+    fn open_at(&mut self, offset: u64) -> Option<io::Result<std::fs::File>> {
+        use std::io::{Seek, SeekFrom};
+        Some(
+            self.open()
+                .and_then(|mut f| f.seek(SeekFrom::Start(offset)).map(|_| f)),
+        )
+    }
+}
+
 /// A block of whole records cut from the input at a record boundary (quote-aware for CSV), so
 /// that blocks can be parsed independently, in parallel (see [`RecordReader::par_chunks`]).
 #[derive(Debug, Default)]
@@ -2473,6 +2501,27 @@ mod tests {
         let e = short.skip_to(last.0, last.1).unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
         assert!(e.to_string().contains("changed between passes"), "{e}");
+    }
+
+    #[test]
+    fn a_local_file_opens_at_its_start_and_at_an_offset() {
+        use crate::Source;
+        let dir = std::env::temp_dir().join(format!("local-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("in.csv");
+        std::fs::write(&path, b"a,b\n1,2\n").unwrap();
+        let mut src = LocalFile::new(&path);
+        let read = |r: io::Result<std::fs::File>| {
+            let mut got = Vec::new();
+            r.unwrap().read_to_end(&mut got).unwrap();
+            got
+        };
+        assert_eq!(read(src.open()), b"a,b\n1,2\n");
+        assert_eq!(read(src.open_at(4).unwrap()), b"1,2\n");
+        assert_eq!(read(src.open_at(99).unwrap()), b"");
+        std::fs::remove_dir_all(&dir).unwrap();
+        let e = LocalFile::new(dir.join("in.csv")).open().unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
     }
 
     /// A complete record over the limit that fits the reader's buffer is malformed for the

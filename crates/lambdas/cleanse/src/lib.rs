@@ -221,24 +221,26 @@ pub fn run<R: Read + Send, W: Write, J: Write>(
 ///
 /// Any `FnMut() -> io::Result<R>` is a source (`|| File::open(path)`, `|| Ok(data.as_bytes())`).
 /// A source that can also open the input at a byte offset (a file seeks, an S3 object is read
-/// from a range) implements [`Source::open_at`]: a pass that resumes where an earlier one
-/// stopped (the rest of the input past the spool limit of a single-pass imputation) then does
-/// not read the bytes before it again.
+/// from a range) implements [`Source::open_at`], as [`input::LocalFile`] does: a pass that
+/// resumes where an earlier one stopped (the rest of the input past the spool limit of a
+/// single-pass imputation) then does not read the bytes before it again.
 ///
 /// ```
-/// use std::io::{Seek, SeekFrom};
-///
-/// struct LocalFile(std::path::PathBuf);
-///
-/// impl cleanse::Source for LocalFile {
-///     type Reader = std::fs::File;
-///     fn open(&mut self) -> std::io::Result<std::fs::File> {
-///         std::fs::File::open(&self.0)
-///     }
-///     fn open_at(&mut self, offset: u64) -> Option<std::io::Result<std::fs::File>> {
-///         Some(self.open().and_then(|mut f| f.seek(SeekFrom::Start(offset)).map(|_| f)))
-///     }
-/// }
+/// let dir = std::env::temp_dir().join(format!("source-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// let path = dir.join("in.csv");
+/// std::fs::write(&path, "x\n1\nNA\n3\n")?;
+/// let cfg = cleanse::Config::from_json(r#"{"rules": [
+///   {"rule": "null_markers", "values": ["NA"]},
+///   {"rule": "coerce", "columns": {"x": "float"}},
+///   {"rule": "impute", "columns": ["x"], "strategy": "mean"}
+/// ]}"#).unwrap();
+/// let (mut out, mut rejects) = (Vec::new(), Vec::new());
+/// let src = cleanse::input::LocalFile::new(&path);
+/// cleanse::run_passes(&cfg, src, &mut out, &mut rejects).unwrap();
+/// assert_eq!(String::from_utf8(out).unwrap(), "x\n1\n2.0\n3\n");
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), std::io::Error>(())
 /// ```
 pub trait Source {
     /// What the input is read through.

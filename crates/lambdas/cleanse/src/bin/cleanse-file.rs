@@ -7,28 +7,9 @@
 //! place when the run succeeds, as the Lambda's outputs are: a failed run (bad input, a
 //! `min_rows_out` not reached, a full disk) leaves neither output, and never a partial one.
 
+use cleanse::input::LocalFile;
 use cleanse::output::LocalOutput;
-use std::fs::File;
 use std::process::ExitCode;
-
-/// The input file: a pass that resumes past the spool limit seeks to its offset.
-struct LocalFile<'a>(&'a str);
-
-impl cleanse::Source for LocalFile<'_> {
-    type Reader = File;
-
-    fn open(&mut self) -> std::io::Result<File> {
-        File::open(self.0)
-    }
-
-    fn open_at(&mut self, offset: u64) -> Option<std::io::Result<File>> {
-        use std::io::{Seek, SeekFrom};
-        Some(
-            self.open()
-                .and_then(|mut f| f.seek(SeekFrom::Start(offset)).map(|_| f)),
-        )
-    }
-}
 
 fn main() -> ExitCode {
     cleanse::trace::begin();
@@ -41,7 +22,7 @@ fn main() -> ExitCode {
         let cfg = cleanse::Config::from_json(&std::fs::read_to_string(config)?)?;
         let mut out = LocalOutput::create(output)?;
         let mut rej = LocalOutput::create(rejects)?;
-        let report = cleanse::run_passes(&cfg, LocalFile(input), &mut out, &mut rej)?;
+        let report = cleanse::run_passes(&cfg, LocalFile::new(input), &mut out, &mut rej)?;
         // the rejects first: an output in place means the run succeeded
         rej.commit()?;
         out.commit()?;
