@@ -44,7 +44,7 @@ pub use error::LambdaError;
 pub use lambda_runtime::{service_fn, Context, Diagnostic, LambdaEvent};
 pub use log::{init_logging, log_filter, DEFAULT_FILTER};
 pub use object::{
-    BlockingReader, BlockingStore, BlockingWriter, ObjectError, ObjectMeta, ObjectReader,
-    ObjectStore, ObjectUrl, ObjectWriter, DEFAULT_PART_SIZE, MIN_PART_SIZE,
+    BlockingReader, BlockingStore, BlockingWriter, ObjectError, ObjectMeta, ObjectPin,
+    ObjectReader, ObjectStore, ObjectUrl, ObjectWriter, DEFAULT_PART_SIZE, MIN_PART_SIZE,
 };
 pub use runtime::{check_runtime_env, run, BoxError};

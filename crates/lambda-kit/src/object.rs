@@ -64,6 +64,15 @@ pub enum ObjectError {
         /// The object.
         url: String,
     },
+    /// The object is no longer the version an earlier read saw (see [`ObjectStore::open_pinned`]):
+    /// it was overwritten or deleted and written again in between.
+    #[error("{url} changed since it was first read: {message}")]
+    Changed {
+        /// The object.
+        url: String,
+        /// What differs.
+        message: String,
+    },
     /// Any other IO or service failure.
     #[error("{url}: {message}")]
     Io {
@@ -82,6 +91,7 @@ impl ObjectError {
             | ObjectError::NotFound { url }
             | ObjectError::AccessDenied { url, .. }
             | ObjectError::NoS3 { url }
+            | ObjectError::Changed { url, .. }
             | ObjectError::Io { url, .. } => url,
         }
     }
@@ -94,6 +104,7 @@ impl ObjectError {
             ObjectError::NotFound { .. } => "ObjectNotFound",
             ObjectError::AccessDenied { .. } => "AccessDenied",
             ObjectError::NoS3 { .. } => "NoS3Client",
+            ObjectError::Changed { .. } => "ObjectChanged",
             ObjectError::Io { .. } => "ObjectIo",
         }
     }
@@ -130,6 +141,8 @@ impl ObjectError {
             Some("AccessDenied" | "Forbidden" | "InvalidAccessKeyId" | "SignatureDoesNotMatch") => {
                 ObjectError::AccessDenied { url, message }
             }
+            Some("PreconditionFailed") => ObjectError::Changed { url, message },
+            _ if status == Some(412) => ObjectError::Changed { url, message },
             _ if status == Some(404) => ObjectError::NotFound { url },
             _ if status == Some(403) => ObjectError::AccessDenied { url, message },
             _ => ObjectError::Io { url, message },
@@ -400,6 +413,29 @@ impl ObjectStore {
     /// Opens an object for streaming reads from byte `offset` on (a local file seeks; S3 is
     /// asked for the range `bytes=offset-`). An offset at or past the end gives an empty reader.
     pub async fn open_at(&self, url: &ObjectUrl, offset: u64) -> Result<ObjectReader, ObjectError> {
+        self.open_pinned(url, offset, None).await
+    }
+
+    /// [`ObjectStore::open_at`], insisting on the version of the object that an earlier read saw
+    /// ([`ObjectReader::pin`]), so that the reads of a job that reads an object more than once
+    /// see one version: S3 is asked with `If-Match` on that read's ETag, a local file must have
+    /// kept its size and modification time. Another version is [`ObjectError::Changed`].
+    ///
+    /// ```no_run
+    /// # async fn f(store: &lambda_kit::ObjectStore) -> Result<(), lambda_kit::ObjectError> {
+    /// let url = lambda_kit::ObjectUrl::parse("s3://data/in.csv")?;
+    /// let first = store.open(&url).await?;
+    /// // ... read it; later, the rest from byte 1000, of the same version or an error:
+    /// let rest = store.open_pinned(&url, 1000, first.pin()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn open_pinned(
+        &self,
+        url: &ObjectUrl,
+        offset: u64,
+        pin: Option<&ObjectPin>,
+    ) -> Result<ObjectReader, ObjectError> {
+        let mut seen = pin.cloned();
         let inner: Pin<Box<dyn AsyncBufRead + Send + Sync>> = match url {
             ObjectUrl::Local(path) => {
                 let mut file = tokio::fs::File::open(path)
@@ -409,12 +445,7 @@ impl ObjectStore {
                     .metadata()
                     .await
                     .map_err(|e| ObjectError::from_io(url, &e))?;
-                if meta.is_dir() {
-                    return Err(ObjectError::Io {
-                        url: url.to_string(),
-                        message: "is a directory".into(),
-                    });
-                }
+                seen = Some(local_pin(url, &meta, pin)?);
                 if offset > 0 {
                     use tokio::io::AsyncSeekExt;
                     file.seek(std::io::SeekFrom::Start(offset))
@@ -430,8 +461,17 @@ impl ObjectStore {
                 } else {
                     get
                 };
+                let get = match pin {
+                    Some(ObjectPin::ETag(etag)) => get.if_match(etag),
+                    _ => get,
+                };
                 match get.send().await {
-                    Ok(out) => Box::pin(out.body.into_async_read()),
+                    Ok(out) => {
+                        if let Some(etag) = out.e_tag() {
+                            seen = Some(ObjectPin::ETag(etag.to_owned()));
+                        }
+                        Box::pin(out.body.into_async_read())
+                    }
                     // a range that starts at or past the end: nothing to read
                     Err(e)
                         if offset > 0
@@ -446,6 +486,7 @@ impl ObjectStore {
         Ok(ObjectReader {
             url: url.clone(),
             inner,
+            pin: seen,
         })
     }
 
@@ -561,10 +602,58 @@ fn unquote(etag: &str) -> String {
     etag.trim_matches('"').to_owned()
 }
 
+/// The version of an object that a read saw ([`ObjectReader::pin`], [`BlockingReader::pin`]),
+/// for a later read to insist on ([`ObjectStore::open_pinned`], [`BlockingStore::open_pinned`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectPin {
+    /// An S3 object's ETag, as `GetObject` returned it (quotes included).
+    ETag(String),
+    /// A local file's size and modification time (a rewrite that keeps both within the file
+    /// system's time resolution goes unnoticed).
+    File {
+        /// Size in bytes.
+        len: u64,
+        /// Last modification, where the file system records it.
+        modified: Option<std::time::SystemTime>,
+    },
+}
+
+/// A local file's [`ObjectPin`]; an error when `expected` is another.
+fn local_pin(
+    url: &ObjectUrl,
+    meta: &std::fs::Metadata,
+    expected: Option<&ObjectPin>,
+) -> Result<ObjectPin, ObjectError> {
+    if meta.is_dir() {
+        return Err(ObjectError::Io {
+            url: url.to_string(),
+            message: "is a directory".into(),
+        });
+    }
+    let pin = ObjectPin::File {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+    };
+    match expected {
+        Some(want) if *want != pin => Err(ObjectError::Changed {
+            url: url.to_string(),
+            message: match (want, &pin) {
+                (ObjectPin::File { len: a, .. }, ObjectPin::File { len: b, .. }) if a != b => {
+                    format!("its size is now {b} bytes, not {a}")
+                }
+                (ObjectPin::File { .. }, _) => "its modification time is another".into(),
+                (ObjectPin::ETag(e), _) => format!("it was an S3 object (ETag {e})"),
+            },
+        }),
+        _ => Ok(pin),
+    }
+}
+
 /// A streaming reader over an object (`AsyncRead` + `AsyncBufRead`). IO errors name the object.
 pub struct ObjectReader {
     url: ObjectUrl,
     inner: Pin<Box<dyn AsyncBufRead + Send + Sync>>,
+    pin: Option<ObjectPin>,
 }
 
 impl fmt::Debug for ObjectReader {
@@ -579,6 +668,11 @@ impl ObjectReader {
     /// The object being read.
     pub fn url(&self) -> &ObjectUrl {
         &self.url
+    }
+
+    /// The version of the object this reader reads (`None` when S3 gave no ETag).
+    pub fn pin(&self) -> Option<&ObjectPin> {
+        self.pin.as_ref()
     }
 
     fn name_error(url: &ObjectUrl, err: io::Error) -> io::Error {
@@ -1031,17 +1125,23 @@ impl BlockingStore {
 
     /// [`BlockingStore::open`] from byte `offset` on (see [`ObjectStore::open_at`]).
     pub fn open_at(&self, url: &ObjectUrl, offset: u64) -> Result<BlockingReader, ObjectError> {
+        self.open_pinned(url, offset, None)
+    }
+
+    /// [`BlockingStore::open_at`] of the version an earlier read saw (see
+    /// [`ObjectStore::open_pinned`]).
+    pub fn open_pinned(
+        &self,
+        url: &ObjectUrl,
+        offset: u64,
+        pin: Option<&ObjectPin>,
+    ) -> Result<BlockingReader, ObjectError> {
         match url {
             ObjectUrl::Local(path) => {
                 let mut file =
                     std::fs::File::open(path).map_err(|e| ObjectError::from_io(url, &e))?;
                 let meta = file.metadata().map_err(|e| ObjectError::from_io(url, &e))?;
-                if meta.is_dir() {
-                    return Err(ObjectError::Io {
-                        url: url.to_string(),
-                        message: "is a directory".into(),
-                    });
-                }
+                let pin = local_pin(url, &meta, pin)?;
                 if offset > 0 {
                     use std::io::Seek;
                     file.seek(std::io::SeekFrom::Start(offset))
@@ -1050,15 +1150,20 @@ impl BlockingStore {
                 Ok(BlockingReader {
                     url: url.clone(),
                     inner: ReaderInner::Local(file),
+                    pin: Some(pin),
                 })
             }
             ObjectUrl::S3 { .. } => {
-                let reader = self.handle.block_on(self.store.open_at(url, offset))?;
+                let reader = self
+                    .handle
+                    .block_on(self.store.open_pinned(url, offset, pin))?;
+                let pin = reader.pin.clone();
                 let bridge =
                     tokio_util::io::SyncIoBridge::new_with_handle(reader, self.handle.clone());
                 Ok(BlockingReader {
                     url: url.clone(),
                     inner: ReaderInner::Bridge(Box::new(bridge)),
+                    pin,
                 })
             }
         }
@@ -1106,6 +1211,7 @@ enum ReaderInner {
 pub struct BlockingReader {
     url: ObjectUrl,
     inner: ReaderInner,
+    pin: Option<ObjectPin>,
 }
 
 impl fmt::Debug for BlockingReader {
@@ -1120,6 +1226,11 @@ impl BlockingReader {
     /// The object being read.
     pub fn url(&self) -> &ObjectUrl {
         &self.url
+    }
+
+    /// The version of the object this reader reads (see [`ObjectReader::pin`]).
+    pub fn pin(&self) -> Option<&ObjectPin> {
+        self.pin.as_ref()
     }
 }
 

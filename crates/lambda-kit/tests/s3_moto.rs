@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 
 use lambda_kit::testing::MotoServer;
-use lambda_kit::{ObjectError, ObjectStore, ObjectUrl, MIN_PART_SIZE};
+use lambda_kit::{ObjectError, ObjectPin, ObjectStore, ObjectUrl, MIN_PART_SIZE};
 use tokio::io::AsyncReadExt;
 
 async fn setup(bucket: &str) -> (MotoServer, ObjectStore, aws_sdk_s3::Client) {
@@ -237,6 +237,71 @@ async fn objects_open_at_an_offset() {
     }
     let err = store
         .open_at(&ObjectUrl::s3("data", "missing"), 5)
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(err, ObjectError::NotFound { .. }), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_open_refuses_another_version_of_the_object() {
+    let (_moto, store, _s3) = setup("data").await;
+    let dir = tempfile::tempdir().unwrap();
+    let local = ObjectUrl::parse(&dir.path().join("in.csv").to_string_lossy()).unwrap();
+    let remote = ObjectUrl::s3("data", "in.csv");
+    for url in [&remote, &local] {
+        store.put(url, b"a,b\n1,2\n".to_vec()).await.unwrap();
+        let first = store.open(url).await.unwrap();
+        let pin = first.pin().cloned().expect("a pin");
+        match (&pin, url) {
+            (ObjectPin::ETag(e), ObjectUrl::S3 { .. }) => assert!(e.starts_with('"'), "{e}"),
+            (ObjectPin::File { len, .. }, ObjectUrl::Local(_)) => assert_eq!(*len, 8),
+            other => panic!("{other:?}"),
+        }
+        // the same version: read as usual, at any offset (past the end too), and pinned alike
+        for at in [0, 4, 8, 20] {
+            let mut got = Vec::new();
+            let mut r = store.open_pinned(url, at, Some(&pin)).await.unwrap();
+            r.read_to_end(&mut got).await.unwrap();
+            assert_eq!(got, b"a,b\n1,2\n"[(at as usize).min(8)..], "{url} at {at}");
+        }
+        // overwritten: every pinned open is refused, naming the object; unpinned ones read it
+        store.put(url, b"a,b\n1,2\n3,4\n".to_vec()).await.unwrap();
+        for at in [0, 4, 20] {
+            let err = store.open_pinned(url, at, Some(&pin)).await.err().unwrap();
+            assert!(
+                matches!(err, ObjectError::Changed { .. }),
+                "{url} at {at}: {err}"
+            );
+            assert_eq!(err.kind_name(), "ObjectChanged");
+            assert!(err.to_string().contains(&url.to_string()), "{err}");
+        }
+        let bs = store.blocking().unwrap();
+        let (u, p) = (url.clone(), pin.clone());
+        let blocking = tokio::task::spawn_blocking(move || {
+            let again = bs.open(&u).unwrap().pin().cloned();
+            (bs.open_pinned(&u, 0, Some(&p)).err(), again)
+        })
+        .await
+        .unwrap();
+        assert!(
+            matches!(blocking.0, Some(ObjectError::Changed { .. })),
+            "{url}: blocking"
+        );
+        let now = blocking.1.expect("the new version's pin");
+        assert_ne!(now, pin, "{url}");
+        let mut got = Vec::new();
+        let mut r = store.open_pinned(url, 4, Some(&now)).await.unwrap();
+        r.read_to_end(&mut got).await.unwrap();
+        assert_eq!(got, b"1,2\n3,4\n", "{url}: the new version, pinned");
+    }
+    // a missing object is still "not found", pinned or not
+    let err = store
+        .open_pinned(
+            &ObjectUrl::s3("data", "missing"),
+            0,
+            Some(&ObjectPin::ETag("\"x\"".into())),
+        )
         .await
         .err()
         .unwrap();
