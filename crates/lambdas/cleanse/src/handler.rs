@@ -135,10 +135,25 @@ pub fn read_json(
 /// The input object, opened once per pass: the first reader is the one opened to check the
 /// object; a pass that resumes past the spool limit reads from that byte on (a range of an S3
 /// object), not the whole object again.
+/// The input object for the passes: every pass reads the version the first one read (an object
+/// overwritten during the run is `Cleanse.ObjectChanged`, never a mix of two versions).
 struct ObjectSource<'a> {
     store: &'a BlockingStore,
     url: &'a ObjectUrl,
     first: Option<lambda_kit::BlockingReader>,
+    pin: Option<lambda_kit::ObjectPin>,
+}
+
+impl<'a> ObjectSource<'a> {
+    fn new(store: &'a BlockingStore, url: &'a ObjectUrl) -> Result<Self, ObjectError> {
+        let first = store.open(url)?;
+        Ok(ObjectSource {
+            pin: first.pin().cloned(),
+            first: Some(first),
+            store,
+            url,
+        })
+    }
 }
 
 impl crate::Source for ObjectSource<'_> {
@@ -147,18 +162,19 @@ impl crate::Source for ObjectSource<'_> {
     fn open(&mut self) -> io::Result<Self::Reader> {
         match self.first.take() {
             Some(r) => Ok(r),
+            // (the object error kept whole: `run_blocking` names it)
             None => self
                 .store
-                .open(self.url)
-                .map_err(|e| io::Error::other(e.to_string())),
+                .open_pinned(self.url, 0, self.pin.as_ref())
+                .map_err(io::Error::other),
         }
     }
 
     fn open_at(&mut self, offset: u64) -> Option<io::Result<Self::Reader>> {
         Some(
             self.store
-                .open_at(self.url, offset)
-                .map_err(|e| io::Error::other(e.to_string())),
+                .open_pinned(self.url, offset, self.pin.as_ref())
+                .map_err(io::Error::other),
         )
     }
 }
@@ -178,11 +194,7 @@ pub fn run_blocking(store: &BlockingStore, ev: CleanseEvent) -> Result<CleanseRe
     };
     let cfg = Config::from_value(&cfg_value).map_err(|e| named(&CleanseError::InvalidConfig(e)))?;
     // the first open names a missing object precisely; later passes reopen it
-    let source = ObjectSource {
-        first: Some(store.open(&input).map_err(|e| object_err(&e))?),
-        store,
-        url: &input,
-    };
+    let source = ObjectSource::new(store, &input).map_err(|e| object_err(&e))?;
     let mut out = store.create(&output).map_err(|e| object_err(&e))?;
     let mut rej = store.create(&rejects).map_err(|e| object_err(&e))?;
     match crate::run_passes(&cfg, source, &mut out, &mut rej) {
@@ -200,8 +212,21 @@ pub fn run_blocking(store: &BlockingStore, ev: CleanseEvent) -> Result<CleanseRe
             // nothing is published: both writes are abandoned
             let _ = out.abort();
             let _ = rej.abort();
-            Err(named(&e))
+            Err(run_error(&e))
         }
+    }
+}
+
+/// The name of a failed run: the engine's (`Cleanse.InvalidInput`, ...), but an object error
+/// from opening the input again for a later pass keeps its own (`Cleanse.ObjectChanged`,
+/// `Cleanse.ObjectNotFound`, ...).
+fn run_error(e: &CleanseError) -> LambdaError {
+    match e {
+        CleanseError::Io(io) => match io.get_ref().and_then(|x| x.downcast_ref()) {
+            Some(oe) => object_err(oe),
+            None => named(e),
+        },
+        _ => named(e),
     }
 }
 
@@ -214,4 +239,52 @@ pub async fn handle(store: &ObjectStore, event: Value) -> Result<CleanseResult, 
         .map_err(|e| {
             LambdaError::new("Cleanse.Internal", format!("the engine thread failed: {e}"))
         })?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An input overwritten between passes (here: when the writing pass opens it) fails the run
+    /// as `Cleanse.ObjectChanged` instead of mixing two versions.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_input_overwritten_between_passes_is_object_changed() {
+        let dir = std::env::temp_dir().join(format!("cleanse-pinned-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("in.csv");
+        let url = ObjectUrl::parse(&path.to_string_lossy()).unwrap();
+        // (a mode imputation takes a statistics pass, then a writing pass)
+        let cfg = Config::from_json(
+            r#"{"rules": [{"rule": "null_markers"},
+                {"rule": "impute", "columns": ["x"], "strategy": "mode"}]}"#,
+        )
+        .unwrap();
+        let store = ObjectStore::local().blocking().unwrap();
+        let run = move |overwrite: bool| {
+            std::fs::write(&path, "x,label\n1,a\n,b\n1,a\n").unwrap();
+            let mut src = ObjectSource::new(&store, &url).unwrap();
+            let mut opened = 0;
+            let source = || {
+                opened += 1;
+                if opened == 2 && overwrite {
+                    std::fs::write(&path, "x,label\n2,a\n,b\n").unwrap();
+                }
+                crate::Source::open(&mut src)
+            };
+            let (mut out, mut rej) = (Vec::new(), Vec::new());
+            crate::run_passes(&cfg, source, &mut out, &mut rej).map(|_| out)
+        };
+        let (kept, changed) = tokio::task::spawn_blocking(move || (run(false), run(true)))
+            .await
+            .unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(kept.unwrap(), b"x,label\n1,a\n1,b\n1,a\n");
+        let e = run_error(&changed.unwrap_err());
+        assert_eq!(e.name(), "Cleanse.ObjectChanged", "{e}");
+        assert!(
+            e.message()
+                .contains("in.csv changed since it was first read"),
+            "{e}"
+        );
+    }
 }

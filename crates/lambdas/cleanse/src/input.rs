@@ -859,14 +859,23 @@ pub enum ChunkKind {
 }
 
 /// A local file as a [`crate::Source`]: opened at its start for each pass, and at an offset by
-/// seeking (a pass that resumes there does not read the bytes before it again).
+/// seeking (a pass that resumes there does not read the bytes before it again). Every pass reads
+/// the file the first one read: one whose size or modification time changed in between is an
+/// error that says so, never a mix of two versions.
 #[derive(Debug, Clone)]
-pub struct LocalFile(std::path::PathBuf);
+pub struct LocalFile {
+    path: std::path::PathBuf,
+    /// The size and modification time the first open saw.
+    pin: Option<(u64, Option<std::time::SystemTime>)>,
+}
 
 impl LocalFile {
     /// The file at `path`.
     pub fn new(path: impl AsRef<std::path::Path>) -> Self {
-        LocalFile(path.as_ref().to_path_buf())
+        LocalFile {
+            path: path.as_ref().to_path_buf(),
+            pin: None,
+        }
     }
 }
 
@@ -874,7 +883,25 @@ impl crate::Source for LocalFile {
     type Reader = std::fs::File;
 
     fn open(&mut self) -> io::Result<std::fs::File> {
-        std::fs::File::open(&self.0)
+        let f = std::fs::File::open(&self.path)?;
+        let meta = f.metadata()?;
+        let now = (meta.len(), meta.modified().ok());
+        match self.pin {
+            None => self.pin = Some(now),
+            Some(first) if first != now => {
+                return Err(io::Error::other(format!(
+                    "{} changed since the first pass read it ({})",
+                    self.path.display(),
+                    if first.0 != now.0 {
+                        format!("{} bytes then, {} now", first.0, now.0)
+                    } else {
+                        "another modification time".to_owned()
+                    }
+                )))
+            }
+            Some(_) => {}
+        }
+        Ok(f)
     }
 
     fn open_at(&mut self, offset: u64) -> Option<io::Result<std::fs::File>> {
@@ -2519,6 +2546,21 @@ mod tests {
         assert_eq!(read(src.open()), b"a,b\n1,2\n");
         assert_eq!(read(src.open_at(4).unwrap()), b"1,2\n");
         assert_eq!(read(src.open_at(99).unwrap()), b"");
+        // rewritten between passes: every later open is refused, naming the file
+        std::fs::write(&path, b"a,b\n1,2\n3,4\n").unwrap();
+        for e in [
+            src.open().unwrap_err(),
+            src.open_at(4).unwrap().unwrap_err(),
+        ] {
+            let m = e.to_string();
+            assert!(
+                m.contains("in.csv changed since the first pass read it"),
+                "{m}"
+            );
+            assert!(m.contains("8 bytes then, 12 now"), "{m}");
+        }
+        // (a new source reads the new version)
+        assert_eq!(read(LocalFile::new(&path).open_at(8).unwrap()), b"3,4\n");
         std::fs::remove_dir_all(&dir).unwrap();
         let e = LocalFile::new(dir.join("in.csv")).open().unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
