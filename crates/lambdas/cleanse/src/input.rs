@@ -2530,6 +2530,44 @@ mod tests {
         assert!(e.to_string().contains("changed between passes"), "{e}");
     }
 
+    /// `split_fields` gives `split(d)`'s fields: lines with 0 to 8 delimiters in a word, more
+    /// than the 64 offsets gathered at a time, delimiters in the tail after the last full word.
+    #[test]
+    fn split_fields_gives_the_fields_of_split() {
+        let mut lines: Vec<Vec<u8>> = vec![b"".to_vec(), b";".to_vec(), b";;;;;;;;".to_vec()];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for len in [1usize, 7, 8, 9, 15, 16, 17, 63, 64, 65, 200, 520, 1000] {
+            for density in [0u64, 1, 3, 8] {
+                lines.push(
+                    (0..len)
+                        .map(|_| {
+                            seed ^= seed << 13;
+                            seed ^= seed >> 7;
+                            seed ^= seed << 17;
+                            // delimiters at density/8, other bytes from ASCII and above 0x80
+                            if seed % 8 < density {
+                                b';'
+                            } else {
+                                [b'a', b'7', 0xC3, 0x3B ^ 0x80][(seed >> 8) as usize % 4]
+                            }
+                        })
+                        .collect(),
+                );
+            }
+        }
+        for line in &lines {
+            let mut spans = vec![(9, 9, FieldKind::Null)];
+            split_fields(line, 5, b';', &mut spans);
+            let mut want = vec![(9, 9, FieldKind::Null)];
+            let mut at = 0u32;
+            for f in line.split(|&b| b == b';') {
+                want.push((5 + at, 5 + at + f.len() as u32, FieldKind::Str));
+                at += f.len() as u32 + 1;
+            }
+            assert_eq!(spans, want, "{line:?}");
+        }
+    }
+
     #[test]
     fn a_local_file_opens_at_its_start_and_at_an_offset() {
         use crate::Source;
