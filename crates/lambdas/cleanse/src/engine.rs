@@ -3235,7 +3235,9 @@ pub(crate) fn one_pass<R: Read + Send, W: Write, J: Write>(
     let mut rdr = reopen(Some((from, from_line)))?;
     let mut cexec = Exec::new(plan);
     if dedupe {
-        for fp in hole_fps {
+        // (on one thread while the other core waits: the slots warmed ahead, as in the passes)
+        for (i, &fp) in hole_fps.iter().enumerate() {
+            warm_ahead(&seen, &hole_fps, i, |&fp| Some(fp));
             seen.insert(fp);
         }
         cexec.dedupe[split] = seen;
