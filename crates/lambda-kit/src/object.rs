@@ -641,7 +641,7 @@ fn local_pin(
                 (ObjectPin::File { len: a, .. }, ObjectPin::File { len: b, .. }) if a != b => {
                     format!("its size is now {b} bytes, not {a}")
                 }
-                (ObjectPin::File { .. }, _) => "its modification time is another".into(),
+                (ObjectPin::File { .. }, _) => "its modification time changed".into(),
                 (ObjectPin::ETag(e), _) => format!("it was an S3 object (ETag {e})"),
             },
         }),

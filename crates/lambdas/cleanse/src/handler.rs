@@ -134,9 +134,8 @@ pub fn read_json(
 
 /// The input object, opened once per pass: the first reader is the one opened to check the
 /// object; a pass that resumes past the spool limit reads from that byte on (a range of an S3
-/// object), not the whole object again.
-/// The input object for the passes: every pass reads the version the first one read (an object
-/// overwritten during the run is `Cleanse.ObjectChanged`, never a mix of two versions).
+/// object), not the whole object again. Every pass reads the version the first one read (an
+/// object overwritten during the run is `Cleanse.ObjectChanged`, never a mix of two versions).
 struct ObjectSource<'a> {
     store: &'a BlockingStore,
     url: &'a ObjectUrl,
