@@ -36,17 +36,23 @@ check-fmt:
 	$(CARGO) fmt --all -- --check
 
 # (then the engines' local-file binaries, `cleanse-file` and `validate-file`, which the data
-# benchmarks run: the workspace builds the crates with their Lambda feature, not these)
+# benchmarks run, and their tests: the workspace builds the crates with their Lambda feature, not
+# these)
 clippy:
 	CARGO_TARGET_DIR=$(CLIPPY_TARGET) $(CARGO) clippy --workspace --all-targets -- -D warnings
 	CARGO_TARGET_DIR=$(CLIPPY_TARGET) $(CARGO) clippy -p cleanse -p validate --no-default-features \
-	  --features cleanse/cli,validate/cli --bins -- -D warnings
+	  --features cleanse/cli,validate/cli --bins --test cli -- -D warnings
+
+# (then the local-file binaries' tests, which need the engines' `cli` feature)
+CLI_TESTS := -p cleanse -p validate --no-default-features --features cleanse/cli,validate/cli --test cli
 
 unit-build:
 	$(CARGO) test --workspace --no-run
+	$(CARGO) test $(CLI_TESTS) --no-run
 
 unit:
 	$(CARGO) test --workspace
+	$(CARGO) test $(CLI_TESTS)
 
 fmt:
 	$(CARGO) fmt --all
