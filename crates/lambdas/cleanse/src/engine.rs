@@ -17,7 +17,7 @@ use crate::input::{
 };
 use crate::output::{needs_quotes, write_csv_field, write_json_string, Sink, FLUSH_AT};
 use crate::stats::{FingerprintSet, FxBuild, HeavyHitters, MeanSum, QuantileSketch};
-use crate::types::{parse_bool, parse_float, parse_int, Timestamp, ValueType};
+use crate::types::{parse_bool, parse_float_at, parse_int, Timestamp, ValueType};
 use crate::{CleanseError, ColumnSchema, Imputed, Report, RuleReport};
 
 /// Median imputation keeps this many values exactly before switching to the sketch.
@@ -622,6 +622,8 @@ impl Row {
                 FieldKind::Null => Cell::Null,
                 FieldKind::Bool => Cell::Bool(buf.get(s as usize) == Some(&b't')),
             }));
+        // (bytes after the last field, so that `parse_float_at` reads every field as a word)
+        self.rec.buf.extend_from_slice(&[0; 8]);
     }
 
     fn push_text(&mut self, bytes: &[u8]) -> Cell {
@@ -678,7 +680,7 @@ fn coerce(row: &Row, c: Cell, ty: ValueType) -> Option<Cell> {
         (Cell::Null, _) => Cell::Null,
         (Cell::Text(s, e) | Cell::Num(s, e), ValueType::Int) => Cell::Int(parse_int(text(s, e))?),
         (Cell::Text(s, e) | Cell::Num(s, e), ValueType::Float) => {
-            Cell::Float(parse_float(text(s, e))?, s, e)
+            Cell::Float(parse_float_at(&row.rec.buf, s as usize, e as usize)?, s, e)
         }
         (Cell::Text(s, e), ValueType::Bool) => Cell::Bool(parse_bool(text(s, e))?),
         (Cell::Text(s, e), ValueType::Timestamp) => Cell::Ts(Timestamp::parse(text(s, e))?),
@@ -850,7 +852,7 @@ impl<'p> Exec<'p> {
                         let ok = match (c, ty) {
                             (Cell::Null, _) => true,
                             (Cell::Text(a, b), ValueType::Float) => {
-                                match parse_float(row.bytes(a, b)) {
+                                match parse_float_at(&row.rec.buf, a as usize, b as usize) {
                                     Some(f) => {
                                         row.cells[s] = Cell::Float(f, a, b);
                                         true
