@@ -1563,42 +1563,72 @@ fn parse_csv_record(
 }
 
 /// Appends the spans of `line`'s fields (split at every `d`; `line` holds no quote or line
-/// break), offset by `base`. Eight bytes at a time: a word's bytes equal to `d` are found with
-/// exact bit arithmetic (no false positives: no carry crosses a byte), then visited lowest first.
+/// break), offset by `base`. Sixty-four bytes at a time: in each word, the bytes equal to `d`
+/// are found with exact bit arithmetic (no false positives: no carry crosses a byte) and their
+/// top bits gathered into one bit each; the block's 64-bit mask is then visited lowest first.
+/// (One loop per block rather than one per word: the number of delimiters in a word varies
+/// from row to row, and each word's loop exit was a mispredicted branch about half the time.)
 #[inline]
 fn split_fields(line: &[u8], base: u32, d: u8, spans: &mut Vec<(u32, u32, FieldKind)>) {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let pat = u64::from_ne_bytes([d; 8]);
     let mut start = 0usize;
-    let mut words = line.chunks_exact(8);
     let mut at = 0usize;
-    for w in &mut words {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(w);
-        let x = u64::from_le_bytes(word) ^ pat;
-        // 0x80 in each byte of x that is zero: (x & 0x7f) + 0x7f sets bit 7 unless the low bits
-        // are zero; or-ing x itself covers bytes whose bit 7 is set
-        let mut m = !(((x & LOW7) + LOW7) | x | LOW7);
-        while m != 0 {
-            let j = at + (m.trailing_zeros() / 8) as usize;
-            spans.push((base + start as u32, base + j as u32, FieldKind::Str));
-            start = j + 1;
-            m &= m - 1;
+    let mut blocks = line.chunks_exact(64);
+    for block in &mut blocks {
+        let mut mask = 0u64;
+        for (i, w) in block.chunks_exact(8).enumerate() {
+            mask |= delimiter_bits(w, d) << (8 * i);
         }
-        at += 8;
+        push_fields(mask, at, base, &mut start, spans);
+        at += 64;
     }
-    for (k, &b) in words.remainder().iter().enumerate() {
-        if b == d {
-            let j = at + k;
-            spans.push((base + start as u32, base + j as u32, FieldKind::Str));
-            start = j + 1;
-        }
+    let rest = blocks.remainder();
+    let mut mask = 0u64;
+    let mut words = rest.chunks_exact(8);
+    for (i, w) in (&mut words).enumerate() {
+        mask |= delimiter_bits(w, d) << (8 * i);
     }
+    let tail = words.remainder();
+    let done = rest.len() - tail.len();
+    for (k, &b) in tail.iter().enumerate() {
+        mask |= ((b == d) as u64) << (done + k);
+    }
+    push_fields(mask, at, base, &mut start, spans);
     spans.push((
         base + start as u32,
         base + line.len() as u32,
         FieldKind::Str,
     ));
+}
+
+/// One bit per byte of the 8-byte `w` (the first byte's lowest) that equals `d`.
+#[inline(always)]
+fn delimiter_bits(w: &[u8], d: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let mut word = [0u8; 8];
+    word.copy_from_slice(w);
+    let x = u64::from_le_bytes(word) ^ u64::from_ne_bytes([d; 8]);
+    // 0x80 in each byte of x that is zero: (x & 0x7f) + 0x7f sets bit 7 unless the low bits are
+    // zero; or-ing x itself covers bytes whose bit 7 is set
+    let m = !(((x & LOW7) + LOW7) | x | LOW7);
+    // bit 7 of byte k to bit 56 + k (each product term lands on its own bit: no carries)
+    (m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
+}
+
+/// The fields ended by the delimiters whose bits are set in `mask` (bit `k`: byte `at + k`).
+#[inline(always)]
+fn push_fields(
+    mut mask: u64,
+    at: usize,
+    base: u32,
+    start: &mut usize,
+    spans: &mut Vec<(u32, u32, FieldKind)>,
+) {
+    while mask != 0 {
+        let j = at + mask.trailing_zeros() as usize;
+        spans.push((base + *start as u32, base + j as u32, FieldKind::Str));
+        *start = j + 1;
+        mask &= mask - 1;
+    }
 }
 
 /// Whether every byte is ASCII: eight bytes at a time and without an early exit, so that the
