@@ -178,8 +178,8 @@ pub fn parse_float(s: &[u8]) -> Option<f64> {
 /// [`parse_float`] of the field `buf[a..b]`, the same value bit for bit, reading up to nine bytes
 /// of `buf` from `a` (the field and what follows it, when `buf` holds them).
 ///
-/// A short plain decimal (an optional sign, then at most eight digits and dots) is read as one
-/// word without a branch on its shape: where a column's values differ in sign and length from
+/// A short plain decimal (an optional sign, then at most eight bytes of digits with at most one
+/// dot) is read as one word without a branch on its shape: where a column's values differ in sign and length from
 /// row to row, the per-digit loop of [`parse_float`] mispredicts about once a value, which took
 /// half of its time. Anything else goes to [`parse_float`].
 ///
@@ -213,8 +213,9 @@ const BELOW: [u64; 9] = [
     u64::MAX,
 ];
 
-/// [`parse_float_at`]'s word path: the first `n` bytes of `w` (nine bytes) as a sign and at most
-/// eight digits with at most one dot, or `None` for anything else (left to [`parse_float`]).
+/// [`parse_float_at`]'s word path: the first `n` bytes of `w` (nine bytes) as an optional sign
+/// and at most eight bytes of digits with at most one dot, or `None` for anything else (left to
+/// [`parse_float`]).
 /// Exact: at most eight digits are below 2^53, and over a power of ten up to 1e8 IEEE division
 /// rounds correctly (Clinger's fast path, as in [`parse_float`]).
 #[inline(always)]
