@@ -248,9 +248,8 @@ mod tests {
     /// as `Cleanse.ObjectChanged` instead of mixing two versions.
     #[tokio::test(flavor = "multi_thread")]
     async fn an_input_overwritten_between_passes_is_object_changed() {
-        let dir = std::env::temp_dir().join(format!("cleanse-pinned-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("in.csv");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
         let url = ObjectUrl::parse(&path.to_string_lossy()).unwrap();
         // (a mode imputation takes a statistics pass, then a writing pass)
         let cfg = Config::from_json(
@@ -276,7 +275,6 @@ mod tests {
         let (kept, changed) = tokio::task::spawn_blocking(move || (run(false), run(true)))
             .await
             .unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(kept.unwrap(), b"x,label\n1,a\n1,b\n1,a\n");
         let e = run_error(&changed.unwrap_err());
         assert_eq!(e.name(), "Cleanse.ObjectChanged", "{e}");

@@ -2602,9 +2602,8 @@ mod tests {
     #[test]
     fn a_local_file_opens_at_its_start_and_at_an_offset() {
         use crate::Source;
-        let dir = std::env::temp_dir().join(format!("local-file-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("in.csv");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("in.csv");
         std::fs::write(&path, b"a,b\n1,2\n").unwrap();
         let mut src = LocalFile::new(&path);
         let read = |r: io::Result<std::fs::File>| {
@@ -2630,8 +2629,9 @@ mod tests {
         }
         // (a new source reads the new version)
         assert_eq!(read(LocalFile::new(&path).open_at(8).unwrap()), b"3,4\n");
-        std::fs::remove_dir_all(&dir).unwrap();
-        let e = LocalFile::new(dir.join("in.csv")).open().unwrap_err();
+        let e = LocalFile::new(dir.path().join("missing.csv"))
+            .open()
+            .unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::NotFound);
     }
 

@@ -226,9 +226,8 @@ pub fn run<R: Read + Send, W: Write, J: Write>(
 /// single-pass imputation) then does not read the bytes before it again.
 ///
 /// ```
-/// let dir = std::env::temp_dir().join(format!("source-doc-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir)?;
-/// let path = dir.join("in.csv");
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("in.csv");
 /// std::fs::write(&path, "x\n1\nNA\n3\n")?;
 /// let cfg = cleanse::Config::from_json(r#"{"rules": [
 ///   {"rule": "null_markers", "values": ["NA"]},
@@ -239,7 +238,6 @@ pub fn run<R: Read + Send, W: Write, J: Write>(
 /// let src = cleanse::input::LocalFile::new(&path);
 /// cleanse::run_passes(&cfg, src, &mut out, &mut rejects).unwrap();
 /// assert_eq!(String::from_utf8(out).unwrap(), "x\n1\n2.0\n3\n");
-/// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub trait Source {

@@ -137,15 +137,13 @@ impl<W: Write> Sink<W> {
 ///
 /// ```
 /// use std::io::Write;
-/// let dir = std::env::temp_dir().join(format!("local-output-doc-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir)?;
-/// let path = dir.join("out.csv");
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join("out.csv");
 /// let mut out = cleanse::output::LocalOutput::create(&path)?;
 /// out.write_all(b"a,b\n")?;
 /// assert!(!path.exists());
 /// out.commit()?;
 /// assert_eq!(std::fs::read(&path)?, b"a,b\n");
-/// # std::fs::remove_dir_all(&dir)?;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 #[derive(Debug)]
@@ -232,12 +230,12 @@ impl Drop for LocalOutput {
 mod tests {
     #[test]
     fn local_output_is_all_or_nothing() {
-        let dir = std::env::temp_dir().join(format!("local-output-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
         let path = dir.join("out.csv");
         std::fs::write(&path, b"old").unwrap();
         let tmps = || {
-            std::fs::read_dir(&dir)
+            std::fs::read_dir(dir)
                 .unwrap()
                 .filter(|e| {
                     e.as_ref()
@@ -276,7 +274,6 @@ mod tests {
         // a destination in a directory that does not exist: an error that names the file
         let e = super::LocalOutput::create(dir.join("no/such/out.csv")).unwrap_err();
         assert!(e.to_string().contains("out.csv"), "{e}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     use super::*;
