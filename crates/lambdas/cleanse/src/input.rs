@@ -1571,28 +1571,19 @@ fn parse_csv_record(
 #[inline]
 fn split_fields(line: &[u8], base: u32, d: u8, spans: &mut Vec<(u32, u32, FieldKind)>) {
     let mut start = 0usize;
-    let mut at = 0usize;
-    let mut blocks = line.chunks_exact(64);
-    for block in &mut blocks {
+    for (k, block) in line.chunks(64).enumerate() {
         let mut mask = 0u64;
-        for (i, w) in block.chunks_exact(8).enumerate() {
+        let mut words = block.chunks_exact(8);
+        for (i, w) in (&mut words).enumerate() {
             mask |= delimiter_bits(w, d) << (8 * i);
         }
-        push_fields(mask, at, base, &mut start, spans);
-        at += 64;
+        // (the last block's bytes after its last whole word)
+        let done = block.len() - words.remainder().len();
+        for (j, &b) in words.remainder().iter().enumerate() {
+            mask |= ((b == d) as u64) << (done + j);
+        }
+        push_fields(mask, 64 * k, base, &mut start, spans);
     }
-    let rest = blocks.remainder();
-    let mut mask = 0u64;
-    let mut words = rest.chunks_exact(8);
-    for (i, w) in (&mut words).enumerate() {
-        mask |= delimiter_bits(w, d) << (8 * i);
-    }
-    let tail = words.remainder();
-    let done = rest.len() - tail.len();
-    for (k, &b) in tail.iter().enumerate() {
-        mask |= ((b == d) as u64) << (done + k);
-    }
-    push_fields(mask, at, base, &mut start, spans);
     spans.push((
         base + start as u32,
         base + line.len() as u32,
